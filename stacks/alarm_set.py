@@ -1,0 +1,73 @@
+"""One metric filter and one alarm per enabled event: the loop over `events/`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from constructs import Construct
+
+from stacks.aws import (
+    CloudwatchLogMetricFilter,
+    CloudwatchLogMetricFilterMetricTransformation,
+    CloudwatchMetricAlarm,
+)
+from trailwatch.model import Alarm
+
+
+def logical_id(event_id: str) -> str:
+    return event_id.replace("-", "_")
+
+
+class AlarmSet(Construct):
+    """Filters count matching records into metrics; alarms on exactly those metrics notify."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        alarms: Sequence[Alarm],
+        log_group_name: str,
+        namespace: str,
+        topic_arn: str,
+        ok_actions: bool,
+        insufficient_data_actions: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        for alarm in alarms:
+            settings = alarm.settings
+            metric_filter = CloudwatchLogMetricFilter(
+                self,
+                f"filter-{alarm.id}",
+                name=alarm.metric_name,
+                log_group_name=log_group_name,
+                pattern=alarm.pattern,
+                metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
+                    name=alarm.metric_name, namespace=namespace, value="1"
+                ),
+            )
+            metric_filter.override_logical_id(f"filter_{logical_id(alarm.id)}")
+            CloudwatchMetricAlarm(
+                self,
+                f"alarm-{alarm.id}",
+                alarm_name=alarm.alarm_name,
+                alarm_description=(
+                    f"{alarm.event.title} (trailwatch event {alarm.id}). "
+                    f"{alarm.event.description}"
+                )[:1024],
+                # The filter's own metric and namespace: an alarm can never watch a name
+                # that no filter produces.
+                metric_name=metric_filter.metric_transformation.name,
+                namespace=metric_filter.metric_transformation.namespace,
+                statistic=settings.statistic,
+                period=settings.period,
+                evaluation_periods=settings.evaluation_periods,
+                datapoints_to_alarm=settings.datapoints_to_alarm,
+                threshold=settings.threshold,
+                comparison_operator=settings.comparison,
+                treat_missing_data=settings.treat_missing_data,
+                actions_enabled=True,
+                alarm_actions=[topic_arn],
+                ok_actions=[topic_arn] if ok_actions else None,
+                insufficient_data_actions=[topic_arn] if insufficient_data_actions else None,
+            ).override_logical_id(f"alarm_{logical_id(alarm.id)}")

@@ -1,0 +1,48 @@
+"""Where alarms go: an encrypted SNS topic and its subscribers, or a topic that exists."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from stacks.aws import SnsTopic, SnsTopicPolicy, SnsTopicSubscription
+from stacks.policies import Where, alarm_topic_policy
+from trailwatch.config import Notifications as NotificationSettings
+
+
+class Notifications(Construct):
+    """The alarm topic: created with a policy for this account's alarms, or taken as given."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        where: Where,
+        name: str,
+        settings: NotificationSettings,
+        key_arn: str | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if settings.topic_arn:
+            self.topic_arn = settings.topic_arn
+            return
+        topic = SnsTopic(self, "topic", name=name, kms_master_key_id=key_arn)
+        topic.override_logical_id("alarm_topic")
+        self.topic_arn = topic.arn
+        SnsTopicPolicy(
+            self,
+            "policy",
+            arn=topic.arn,
+            policy=alarm_topic_policy(where, topic_arn=topic.arn),
+        ).override_logical_id("alarm_topic_policy")
+        subscribers = [("email", address) for address in settings.emails] + [
+            (s.protocol, s.endpoint) for s in settings.subscriptions
+        ]
+        for index, (protocol, endpoint) in enumerate(subscribers):
+            SnsTopicSubscription(
+                self,
+                f"subscription-{index}",
+                topic_arn=topic.arn,
+                protocol=protocol,
+                endpoint=endpoint,
+            ).override_logical_id(f"alarm_topic_subscription_{index}")

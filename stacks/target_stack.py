@@ -1,0 +1,143 @@
+"""One stack per target: provider, backend, and the constructs wired together."""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, S3Backend, TerraformStack
+from constructs import Construct
+
+from stacks.alarm_set import AlarmSet
+from stacks.aws import (
+    AwsProvider,
+    AwsProviderAssumeRole,
+    AwsProviderDefaultTags,
+    AwsProviderEndpoints,
+    DataAwsCallerIdentity,
+    DataAwsPartition,
+)
+from stacks.encryption import EncryptionKey
+from stacks.notifications import Notifications
+from stacks.policies import Where
+from stacks.trail import Trail, trail_arn
+from trailwatch.config import CreateTrail, LocalBackend as LocalBackendSettings, Target
+from trailwatch.model import Deployment
+
+# The bindings pin the provider they were generated from (6.25.0); the resources used here have
+# the same arguments in 5.x, and the offline mirror on build machines has 5.100.0.
+AWS_PROVIDER_CONSTRAINT = ">= 5.100, < 7.0"
+
+# Every service the stacks call; the emulator serves them all on one endpoint.
+EMULATED_SERVICES = ("cloudtrail", "cloudwatch", "iam", "kms", "logs", "s3", "sns", "sts")
+
+
+class TargetStack(TerraformStack):
+    """Everything trailwatch deploys into one account and region, with its own state."""
+
+    def __init__(self, scope: Construct, deployment: Deployment, target: Target) -> None:
+        super().__init__(scope, deployment.stack_name(target))
+        self._provider(deployment, target)
+        self._backend(deployment, target)
+
+        identity = DataAwsCallerIdentity(self, "account")
+        identity.override_logical_id("current")
+        partition = DataAwsPartition(self, "partition")
+        partition.override_logical_id("current")
+        where = Where(
+            account_id=identity.account_id, partition=partition.partition, region=target.region
+        )
+
+        name = f"{deployment.config.name_prefix}trailwatch-{target.name}"
+        log_group_name = deployment.log_group_name(target)
+        settings = deployment.config
+        creates_topic = settings.notifications.topic_arn is None
+        trail_settings = target.trail
+        creates_trail = isinstance(trail_settings, CreateTrail)
+        key = None
+        if creates_trail or creates_topic:
+            key = EncryptionKey(
+                self,
+                "encryption",
+                where=where,
+                alias=name,
+                trail_arn=trail_arn(where, name) if creates_trail else None,
+                log_group_name=log_group_name if creates_trail else None,
+                alarms=creates_topic,
+            )
+        if isinstance(trail_settings, CreateTrail):
+            assert key is not None
+            Trail(
+                self,
+                "trail",
+                where=where,
+                name=name,
+                settings=trail_settings,
+                log_group_name=log_group_name,
+                key_arn=key.arn,
+            )
+        notifications = Notifications(
+            self,
+            "notifications",
+            where=where,
+            name=f"{name}-alarms",
+            settings=settings.notifications,
+            key_arn=key.arn if key else None,
+        )
+        alarm_set = AlarmSet(
+            self,
+            "alarms",
+            alarms=deployment.alarms,
+            log_group_name=log_group_name,
+            namespace=settings.namespace,
+            topic_arn=notifications.topic_arn,
+            ok_actions=settings.notifications.ok_actions,
+            insufficient_data_actions=settings.notifications.insufficient_data_actions,
+        )
+        if creates_trail:
+            # Filters need their log group to exist first.
+            alarm_set.node.add_dependency(self.node.find_child("trail"))
+
+    def _provider(self, deployment: Deployment, target: Target) -> None:
+        emulator = deployment.endpoint_url
+        AwsProvider(
+            self,
+            "aws",
+            region=target.region,
+            allowed_account_ids=[target.account_id] if target.account_id else None,
+            profile=None if emulator else target.profile,
+            assume_role=(
+                [AwsProviderAssumeRole(role_arn=target.assume_role_arn)]
+                if target.assume_role_arn and not emulator
+                else None
+            ),
+            default_tags=[AwsProviderDefaultTags(tags=deployment.tags(target))],
+            **(_emulator_settings(emulator) if emulator else {}),
+        )
+        self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
+
+    def _backend(self, deployment: Deployment, target: Target) -> None:
+        state = deployment.state(target)
+        if isinstance(state.backend, LocalBackendSettings):
+            LocalBackend(self, path=state.path)
+            return
+        S3Backend(
+            self,
+            bucket=state.backend.bucket,
+            key=state.path,
+            region=state.backend.region,
+            encrypt=state.backend.encrypt,
+        )
+        if state.backend.use_lockfile:
+            # cdktf 0.21's S3Backend has no use_lockfile (S3-native locking, Terraform >= 1.10).
+            self.add_override("terraform.backend.s3.use_lockfile", True)
+
+
+def _emulator_settings(endpoint: str) -> dict[str, object]:
+    """Point every service at the local emulator with dummy credentials."""
+    return {
+        "access_key": "test",
+        "secret_key": "test",
+        "skip_credentials_validation": True,
+        "skip_metadata_api_check": "true",
+        "skip_region_validation": True,
+        "s3_use_path_style": True,
+        "endpoints": [AwsProviderEndpoints(**{s: endpoint for s in EMULATED_SERVICES})],
+    }

@@ -1,0 +1,1 @@
+"""trailwatch: CloudTrail security alarms as code."""

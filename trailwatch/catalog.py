@@ -1,0 +1,222 @@
+"""The event catalog: one YAML file per security event, validated into typed definitions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from trailwatch.errors import CatalogError, describe_validation_error
+
+# AWS's limit on filterPattern (PutMetricFilter).
+MAX_PATTERN_LENGTH = 1024
+DEFAULT_PROFILE = "securityhub"
+
+Statistic = Literal["Sum", "SampleCount", "Average", "Minimum", "Maximum"]
+Comparison = Literal[
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+]
+MissingData = Literal["notBreaching", "breaching", "ignore", "missing"]
+Severity = Literal["low", "medium", "high", "critical"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AlarmSettings(_Strict):
+    """How a metric's counts turn into an alarm state."""
+
+    threshold: float = Field(ge=0)
+    # CloudWatch takes 10, 30 or any multiple of 60 seconds; alarms on metric filters
+    # only make sense at a minute or more.
+    period: int = Field(default=300, ge=60, le=86400, multiple_of=60)
+    evaluation_periods: int = Field(default=1, ge=1, le=100)
+    datapoints_to_alarm: int = Field(default=1, ge=1, le=100)
+    statistic: Statistic = "Sum"
+    comparison: Comparison = "GreaterThanOrEqualToThreshold"
+    treat_missing_data: MissingData = "notBreaching"
+
+    @model_validator(mode="after")
+    def _datapoints_fit(self) -> AlarmSettings:
+        if self.datapoints_to_alarm > self.evaluation_periods:
+            raise ValueError(
+                f"datapoints_to_alarm ({self.datapoints_to_alarm}) cannot exceed "
+                f"evaluation_periods ({self.evaluation_periods})"
+            )
+        return self
+
+
+class Compliance(_Strict):
+    """Where the event appears in the compliance frameworks."""
+
+    cis_v1_2: str | None = Field(default=None, pattern=r"^3\.\d+$")
+    cis_v1_4: str | None = Field(default=None, pattern=r"^4\.\d+$")
+    security_hub: str | None = Field(default=None, pattern=r"^CloudWatch\.\d+$")
+
+
+class Sample(_Strict):
+    """A CloudTrail record kept as evidence of what a pattern does."""
+
+    note: str = Field(min_length=1)
+    record: dict[str, Any]
+
+
+class Samples(_Strict):
+    """Records that must match and near misses that must not."""
+
+    match: tuple[Sample, ...] = ()
+    no_match: tuple[Sample, ...] = ()
+
+
+class ProfileVariant(_Strict):
+    """A named variant of an event's pattern, for a checker that wants another text."""
+
+    pattern: str = Field(min_length=1, max_length=MAX_PATTERN_LENGTH)
+    samples: Samples | None = None
+
+
+class EventDefinition(_Strict):
+    """One security event: its pattern, its metric, its alarm and its evidence."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    title: str = Field(min_length=1)
+    severity: Severity
+    description: str = Field(min_length=1)
+    pattern: str = Field(min_length=1, max_length=MAX_PATTERN_LENGTH)
+    # CloudWatch metric and alarm names: up to 255 characters; we keep them to a safe set so
+    # that the name prefix and Terraform ids never need quoting.
+    metric_name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,200}$")
+    alarm_name: str = Field(pattern=r"^[A-Za-z0-9_.\- ]{1,200}$")
+    alarm: AlarmSettings
+    compliance: Compliance = Compliance()
+    profiles: dict[str, ProfileVariant] = Field(default_factory=dict)
+    samples: Samples = Samples()
+
+    @field_validator("profiles")
+    @classmethod
+    def _profile_names(cls, value: dict[str, ProfileVariant]) -> dict[str, ProfileVariant]:
+        for name in value:
+            if not re.fullmatch(r"[a-z][a-z0-9-]*", name) or name == DEFAULT_PROFILE:
+                raise ValueError(
+                    f"profile name {name!r} must be lower-case letters, digits and '-', "
+                    f"and not {DEFAULT_PROFILE!r} (the default pattern is that profile)"
+                )
+        return value
+
+    def pattern_for(self, profile: str) -> str:
+        """The pattern this event deploys under a profile (its default when it has no variant)."""
+        variant = self.profiles.get(profile)
+        return variant.pattern if variant else self.pattern
+
+    def samples_for(self, profile: str) -> Samples:
+        """The evidence that goes with `pattern_for(profile)`."""
+        variant = self.profiles.get(profile)
+        return variant.samples if variant and variant.samples else self.samples
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """An event definition and the file it came from."""
+
+    event: EventDefinition
+    source: Path
+
+
+class Catalog(Mapping[str, EventDefinition]):
+    """The loaded events, by id, in a stable order (sorted by id)."""
+
+    def __init__(self, entries: Iterable[CatalogEntry]) -> None:
+        self._entries = {e.event.id: e for e in sorted(entries, key=lambda e: e.event.id)}
+
+    def __getitem__(self, event_id: str) -> EventDefinition:
+        return self._entries[event_id].event
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def source(self, event_id: str) -> Path:
+        """The file an event was read from."""
+        return self._entries[event_id].source
+
+    def profiles(self) -> set[str]:
+        """Every profile name any event knows, plus the default."""
+        names = {DEFAULT_PROFILE}
+        for entry in self._entries.values():
+            names.update(entry.event.profiles)
+        return names
+
+
+def read_event_file(path: Path) -> EventDefinition:
+    """Read and validate one event file; errors name the file and the field."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise CatalogError(f"{path}: cannot read: {err.strerror or err}") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise CatalogError(f"{path}:{where}: not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path}: must be a YAML mapping of event fields (id, pattern, ...)")
+    try:
+        event = EventDefinition.model_validate(data)
+    except ValidationError as err:
+        raise CatalogError(describe_validation_error(path, err)) from None
+    _check_patterns(path, event)
+    return event
+
+
+def _check_patterns(path: Path, event: EventDefinition) -> None:
+    # Imported here: the engine is only needed once a file has parsed.
+    from trailwatch.patterns import PatternSyntaxError, parse_pattern
+
+    variants = [("pattern", event.pattern)] + [
+        (f"profiles.{name}.pattern", v.pattern) for name, v in event.profiles.items()
+    ]
+    for field, text in variants:
+        try:
+            parse_pattern(text)
+        except PatternSyntaxError as err:
+            raise CatalogError(f"{path}: {field}: {err}") from None
+
+
+def load_catalog(directories: Iterable[Path]) -> Catalog:
+    """Load every `*.yaml`/`*.yml` file of the directories, in order; ids and metrics are unique."""
+    entries: list[CatalogEntry] = []
+    seen_ids: dict[str, Path] = {}
+    seen_metrics: dict[str, Path] = {}
+    for directory in directories:
+        if not directory.is_dir():
+            raise CatalogError(f"{directory}: event directory does not exist")
+        files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+        for path in files:
+            event = read_event_file(path)
+            if event.id in seen_ids:
+                raise CatalogError(
+                    f"{path}: id: {event.id!r} is already defined in {seen_ids[event.id]}"
+                )
+            if event.metric_name in seen_metrics:
+                raise CatalogError(
+                    f"{path}: metric_name: {event.metric_name!r} is already used by "
+                    f"{seen_metrics[event.metric_name]}; two filters on one metric would "
+                    "make one alarm count both events"
+                )
+            seen_ids[event.id] = path
+            seen_metrics[event.metric_name] = path
+            entries.append(CatalogEntry(event, path))
+    if not entries:
+        raise CatalogError("no event definitions found in " + ", ".join(map(str, directories)))
+    return Catalog(entries)

@@ -1,0 +1,258 @@
+"""The config model (`trailwatch.yaml`): targets, notifications, naming, overrides, backend.
+
+This is the one place that reads the config file and trailwatch's environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from trailwatch.catalog import Comparison, MissingData, Statistic
+from trailwatch.errors import ConfigError, describe_validation_error
+
+# The package sits beside events/ and the default config in the repository.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = REPO_ROOT / "trailwatch.yaml"
+BUILTIN_EVENTS = REPO_ROOT / "events"
+
+# CloudWatch Logs accepts only these retention values (days).
+RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)
+MIN_RETENTION_DAYS = 365
+
+REGION = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"
+Name = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")]
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+LogGroupName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-/.#]{1,512}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CreateTrail(_Strict):
+    """trailwatch creates the whole pipeline: bucket, keys, trail, role and log group."""
+
+    mode: Literal["create"]
+    multi_region: bool = True
+    include_global_service_events: bool = True
+    log_group_name: LogGroupName | None = None
+    retention_days: int = MIN_RETENTION_DAYS
+    # A security team must opt out of a year's retention on purpose (CloudWatch.16).
+    allow_short_retention: bool = False
+    # Days the log files stay in the bucket before they expire.
+    log_file_expiration_days: int = Field(default=2557, ge=1)
+    log_file_glacier_days: int = Field(default=90, ge=1)
+
+    @model_validator(mode="after")
+    def _retention(self) -> CreateTrail:
+        if self.retention_days not in RETENTION_DAYS:
+            raise ValueError(
+                f"retention_days {self.retention_days} is not a CloudWatch Logs retention; "
+                f"allowed: {', '.join(map(str, RETENTION_DAYS))}"
+            )
+        if self.retention_days < MIN_RETENTION_DAYS and not self.allow_short_retention:
+            raise ValueError(
+                f"retention_days {self.retention_days} is below a year ({MIN_RETENTION_DAYS}); "
+                "set allow_short_retention: true to accept that"
+            )
+        if self.log_file_glacier_days >= self.log_file_expiration_days:
+            raise ValueError("log_file_glacier_days must be less than log_file_expiration_days")
+        return self
+
+
+class ExistingTrail(_Strict):
+    """A trail trailwatch does not manage (an organization trail, say) already writes here."""
+
+    mode: Literal["existing"]
+    log_group_name: LogGroupName
+
+
+Trail = Annotated[CreateTrail | ExistingTrail, Field(discriminator="mode")]
+
+
+class Target(_Strict):
+    """One account and region: one stack, one provider, one state."""
+
+    name: Name
+    region: str = Field(pattern=REGION)
+    account_id: AccountId | None = None
+    profile: str | None = Field(default=None, min_length=1)
+    assume_role_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
+    trail: Trail = CreateTrail(mode="create")
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class Subscription(_Strict):
+    """An extra subscriber of the alarm topic."""
+
+    protocol: Literal["email", "email-json", "https", "sqs", "lambda"]
+    endpoint: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _endpoint_fits(self) -> Subscription:
+        expected = {
+            "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+            "email-json": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+            "https": r"^https://\S+$",
+            "sqs": r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:\S+$",
+            "lambda": r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:\S+$",
+        }[self.protocol]
+        if not re.match(expected, self.endpoint):
+            raise ValueError(f"endpoint {self.endpoint!r} is not a valid {self.protocol} endpoint")
+        return self
+
+
+class Notifications(_Strict):
+    """Where alarms go: a topic trailwatch creates (with subscribers) or one that exists."""
+
+    emails: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")], ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()
+    topic_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:\S+$")
+    ok_actions: bool = False
+    insufficient_data_actions: bool = False
+
+    @model_validator(mode="after")
+    def _one_topic(self) -> Notifications:
+        if self.topic_arn and (self.emails or self.subscriptions):
+            raise ValueError(
+                "with topic_arn, subscribe on that topic yourself: emails and subscriptions "
+                "are only for the topic trailwatch creates"
+            )
+        if not self.topic_arn and not (self.emails or self.subscriptions):
+            raise ValueError(
+                "alarms need a subscriber: give emails, subscriptions or an existing topic_arn"
+            )
+        return self
+
+
+class EventOverride(_Strict):
+    """Per-event changes to the catalog's alarm settings."""
+
+    threshold: float | None = Field(default=None, ge=0)
+    period: int | None = Field(default=None, ge=60, le=86400, multiple_of=60)
+    evaluation_periods: int | None = Field(default=None, ge=1, le=100)
+    datapoints_to_alarm: int | None = Field(default=None, ge=1, le=100)
+    statistic: Statistic | None = None
+    comparison: Comparison | None = None
+    treat_missing_data: MissingData | None = None
+
+
+class LocalBackend(_Strict):
+    """State files on disk, one per stack, relative to the config file's folder."""
+
+    type: Literal["local"]
+    directory: str = "state"
+
+
+class S3Backend(_Strict):
+    """State in S3, one key per stack, with S3-native locking."""
+
+    type: Literal["s3"]
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+    region: str = Field(pattern=REGION)
+    key_prefix: str = Field(default="trailwatch", pattern=r"^[A-Za-z0-9_\-./]+$")
+    encrypt: bool = True
+    use_lockfile: bool = True
+
+
+Backend = Annotated[LocalBackend | S3Backend, Field(discriminator="type")]
+
+
+class Config(_Strict):
+    """Everything a team decides; the catalog supplies the events."""
+
+    namespace: str = Field(default="CloudTrailMetrics", pattern=r"^[A-Za-z0-9_.\-/#:]{1,255}$")
+    # Prefixes alarm and metric names together, so an alarm always watches its own filter's metric.
+    name_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]{0,40}$")
+    pattern_profile: str = Field(default="securityhub", pattern=r"^[a-z][a-z0-9-]*$")
+    tags: dict[str, str] = Field(default_factory=dict)
+    disabled_events: tuple[str, ...] = ()
+    overrides: dict[str, EventOverride] = Field(default_factory=dict)
+    event_directories: tuple[str, ...] = ()
+    notifications: Notifications
+    backend: Backend = LocalBackend(type="local")
+    targets: tuple[Target, ...] = Field(min_length=1)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not 1 <= len(key) <= 128 or key.startswith("aws:"):
+                raise ValueError(f"tag key {key!r} must be 1-128 characters and not start with aws:")
+        return value
+
+    @model_validator(mode="after")
+    def _targets(self) -> Config:
+        names = [t.name for t in self.targets]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"target name {name!r} is used twice; each target is one stack")
+        trails: dict[str, str] = {}
+        for target in self.targets:
+            if isinstance(target.trail, CreateTrail) and target.trail.multi_region:
+                # Targets without account_id use the same default credentials: the same account.
+                account = target.account_id or "(default credentials)"
+                if account in trails:
+                    raise ValueError(
+                        f"targets {trails[account]!r} and {target.name!r} would both create a "
+                        f"multi-region trail in account {account}; one multi-region trail sees "
+                        "every region: give one of them trail: {mode: existing, log_group_name: "
+                        "...} or multi_region: false"
+                    )
+                trails[account] = target.name
+        return self
+
+
+class Environment(_Strict):
+    """trailwatch's environment variables, read once."""
+
+    config_path: Path
+    # The local AWS emulator's endpoint; set for `make demo` and the tests.
+    endpoint_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    outdir: Path
+
+    @classmethod
+    def from_os(cls, environ: Mapping[str, str] | None = None) -> Environment:
+        env = os.environ if environ is None else environ
+        try:
+            return cls(
+                config_path=Path(env.get("TRAILWATCH_CONFIG") or DEFAULT_CONFIG),
+                endpoint_url=env.get("TRAILWATCH_ENDPOINT_URL") or None,
+                outdir=Path(env.get("CDKTF_OUTDIR") or "cdktf.out"),
+            )
+        except ValidationError as err:
+            raise ConfigError(describe_validation_error("environment", err)) from None
+
+
+def read_config(path: Path) -> Config:
+    """Read and validate a config file; every error names the file and the field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found (set TRAILWATCH_CONFIG or create trailwatch.yaml)"
+        ) from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from None
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}:" if mark else ""
+        raise ConfigError(f"{path}:{where} not valid YAML: {getattr(err, 'problem', err)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a YAML mapping with at least notifications and targets")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(describe_validation_error(path, err)) from None

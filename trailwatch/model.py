@@ -1,0 +1,190 @@
+"""The one typed model: config and catalog resolved into what each target deploys.
+
+Stacks, replay, coverage, state and plan reports all read this, never the files themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from trailwatch.catalog import AlarmSettings, Catalog, EventDefinition, load_catalog
+from trailwatch.config import (
+    BUILTIN_EVENTS,
+    Config,
+    CreateTrail,
+    Environment,
+    LocalBackend,
+    S3Backend,
+    Target,
+    read_config,
+)
+from trailwatch.errors import ConfigError
+
+# Emulator deployments keep their state here, apart from any real account's state.
+EMULATOR_STATE_DIR = ".emulator/state"
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """One enabled event as deployed: the filter's pattern and metric, the alarm on it."""
+
+    event: EventDefinition
+    pattern: str
+    metric_name: str
+    alarm_name: str
+    settings: AlarmSettings
+    # False when the pattern is a profile variant rather than the exact compliance text.
+    exact: bool
+
+    @property
+    def id(self) -> str:
+        return self.event.id
+
+
+@dataclass(frozen=True)
+class StateLocation:
+    """Where a stack's Terraform state lives."""
+
+    backend: LocalBackend | S3Backend
+    # local: the state file, relative to the stack's synthesized folder; s3: the object key.
+    path: str
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Config and catalog resolved: the alarms every target gets, and where state goes."""
+
+    config: Config
+    catalog: Catalog
+    alarms: tuple[Alarm, ...]
+    config_path: Path
+    outdir: Path
+    endpoint_url: str | None
+
+    @property
+    def profile(self) -> str:
+        return self.config.pattern_profile
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        return self.config.targets
+
+    def alarm(self, event_id: str) -> Alarm:
+        """The deployed alarm of an event id (KeyError when disabled or unknown)."""
+        for alarm in self.alarms:
+            if alarm.id == event_id:
+                return alarm
+        raise KeyError(event_id)
+
+    @staticmethod
+    def stack_name(target: Target) -> str:
+        return f"trailwatch-{target.name}"
+
+    def stack_dir(self, target: Target) -> Path:
+        """The folder cdktf synthesizes the target's stack into (Terraform runs there)."""
+        return self.outdir / "stacks" / self.stack_name(target)
+
+    def log_group_name(self, target: Target) -> str:
+        if target.trail.log_group_name:
+            return target.trail.log_group_name
+        return f"/trailwatch/{self.config.name_prefix}{target.name}/cloudtrail"
+
+    def creates_trail(self, target: Target) -> bool:
+        return isinstance(target.trail, CreateTrail)
+
+    def tags(self, target: Target) -> dict[str, str]:
+        """Tags for every resource of the target, sorted for a stable synth."""
+        merged = {"managed-by": "trailwatch", "trailwatch-target": target.name}
+        merged.update(self.config.tags)
+        merged.update(target.tags)
+        return dict(sorted(merged.items()))
+
+    def state_dir(self) -> Path:
+        """Local state folder (absolute); the emulator's is always apart from real state."""
+        base = self.config_path.parent
+        if self.endpoint_url:
+            return (base / EMULATOR_STATE_DIR).resolve()
+        assert isinstance(self.config.backend, LocalBackend)
+        return (base / self.config.backend.directory).resolve()
+
+    def state(self, target: Target) -> StateLocation:
+        stack = self.stack_name(target)
+        backend = self.config.backend
+        if isinstance(backend, S3Backend) and not self.endpoint_url:
+            return StateLocation(backend, f"{backend.key_prefix.strip('/')}/{stack}.tfstate")
+        local = backend if isinstance(backend, LocalBackend) else LocalBackend(type="local")
+        state_file = self.state_dir() / f"{stack}.tfstate"
+        # Relative to the folder Terraform runs in, so no absolute path enters the JSON.
+        relative = os.path.relpath(state_file, self.stack_dir(target).resolve())
+        return StateLocation(local, Path(relative).as_posix())
+
+
+def resolve_alarms(config: Config, catalog: Catalog) -> tuple[Alarm, ...]:
+    """Apply profile, disabled events, overrides and the name prefix to the catalog."""
+    unknown = sorted(set(config.disabled_events) - set(catalog))
+    if unknown:
+        raise ConfigError(
+            f"disabled_events: unknown event id(s) {', '.join(unknown)}; known: "
+            + ", ".join(catalog)
+        )
+    unknown = sorted(set(config.overrides) - set(catalog))
+    if unknown:
+        raise ConfigError(
+            f"overrides: unknown event id(s) {', '.join(unknown)}; known: " + ", ".join(catalog)
+        )
+    if config.pattern_profile not in catalog.profiles():
+        raise ConfigError(
+            f"pattern_profile: {config.pattern_profile!r} is not a profile of any event; "
+            f"known: {', '.join(sorted(catalog.profiles()))}"
+        )
+    alarms = []
+    for event_id, event in catalog.items():
+        if event_id in config.disabled_events:
+            continue
+        settings = event.alarm
+        override = config.overrides.get(event_id)
+        if override:
+            changes = override.model_dump(exclude_none=True)
+            try:
+                settings = AlarmSettings.model_validate({**settings.model_dump(), **changes})
+            except ValueError as err:
+                raise ConfigError(f"overrides.{event_id}: {err}") from None
+        pattern = event.pattern_for(config.pattern_profile)
+        alarms.append(
+            Alarm(
+                event=event,
+                pattern=pattern,
+                metric_name=config.name_prefix + event.metric_name,
+                alarm_name=config.name_prefix + event.alarm_name,
+                settings=settings,
+                exact=pattern == event.pattern,
+            )
+        )
+    if not alarms:
+        raise ConfigError("disabled_events: every event is disabled; nothing would be deployed")
+    return tuple(alarms)
+
+
+def build_deployment(config: Config, config_path: Path, env: Environment) -> Deployment:
+    """Resolve a validated config against the built-in and the config's extra event folders."""
+    directories = [BUILTIN_EVENTS] + [
+        (config_path.parent / d).resolve() for d in config.event_directories
+    ]
+    catalog = load_catalog(directories)
+    return Deployment(
+        config=config,
+        catalog=catalog,
+        alarms=resolve_alarms(config, catalog),
+        config_path=config_path.resolve(),
+        outdir=env.outdir,
+        endpoint_url=env.endpoint_url,
+    )
+
+
+def load_deployment(config_path: Path | None = None, env: Environment | None = None) -> Deployment:
+    """Read config (TRAILWATCH_CONFIG or ./trailwatch.yaml) and catalog into the model."""
+    env = env or Environment.from_os()
+    path = config_path or env.config_path
+    return build_deployment(read_config(path), path, env)

@@ -1,0 +1,85 @@
+"""Values written in patterns: numbers, strings with `*` wildcards, and `%regex%` bodies.
+
+Shared by the parser (to read a pattern) and the compiler (to read a space-delimited field as a
+number the same way a pattern's number is read).
+"""
+
+from __future__ import annotations
+
+import re
+
+from trailwatch.patterns.syntax import NumberValue, StringValue
+
+# Integers, decimals, an optional sign and an optional exponent: `1`, `-2.5`, `+1000`, `1e-3`,
+# `.5`. Python's `float()` also takes `inf`, `nan` and `1_000`; the pattern language does not.
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+# Longest number text we convert; longer digit runs cannot come from a 1,024-character pattern
+# and would trip Python's int-conversion limit if a log field held one.
+_MAX_NUMBER_TEXT = 1000
+
+# AWS's regex whitelist: ASCII letters and digits, the symbols `: _ # = @ / ; , -`, and the
+# operators `^ $ ? [ ] { } | \ * + .`. No parentheses, no spaces, nothing multi-byte.
+_REGEX_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    ":_#=@/;,-"
+    "^$?[]{}|\\*+."
+)
+
+
+def parse_number(text: str) -> int | float | None:
+    """The number `text` spells in the pattern language, or None if it is not one."""
+    if len(text) > _MAX_NUMBER_TEXT or NUMBER.fullmatch(text) is None:
+        return None
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    return float(text)
+
+
+def number_value(text: str) -> NumberValue | None:
+    """`text` as a number literal, or None."""
+    number = parse_number(text)
+    return None if number is None else NumberValue(number, text)
+
+
+def string_value(text: str, *, quoted: bool) -> StringValue:
+    """A string literal with its leading/trailing `*` read as wildcards.
+
+    A lone `*` (or `**`) means "exists with a value"; `*` elsewhere is a literal character.
+    """
+    if text and set(text) == {"*"} and len(text) <= 2:
+        return StringValue(text, "present", "", quoted)
+    leading = text.startswith("*")
+    trailing = len(text) > 1 and text.endswith("*")
+    needle = text[1 if leading else 0 : len(text) - 1 if trailing else len(text)]
+    if leading and trailing:
+        return StringValue(text, "contains", needle, quoted)
+    if leading:
+        return StringValue(text, "suffix", needle, quoted)
+    if trailing:
+        return StringValue(text, "prefix", needle, quoted)
+    return StringValue(text, "exact", text, quoted)
+
+
+def regex_problem(source: str) -> tuple[int, str] | None:
+    """Why AWS would reject this regex body, as (offset into `source`, reason), or None."""
+    if not source:
+        return 0, "a regular expression between '%' signs cannot be empty"
+    for offset, char in enumerate(source):
+        if char in "()":
+            return offset, "regular expressions cannot use parentheses (groups are not supported)"
+        if ord(char) > 127:
+            return offset, f"regular expressions cannot contain multi-byte characters ({char!r})"
+        if char not in _REGEX_CHARS:
+            return offset, f"regular expressions cannot contain {char!r}"
+    try:
+        compile_regex(source)
+    except (re.error, OverflowError, RecursionError, ValueError) as err:
+        where = getattr(err, "pos", None)
+        return (where if isinstance(where, int) else 0), f"invalid regular expression: {err}"
+    return None
+
+
+def compile_regex(source: str) -> re.Pattern[str]:
+    """The Python regex for an accepted body; `\\d`, `\\w`, `\\s` are ASCII-only, as in Java."""
+    return re.compile(source, re.ASCII)

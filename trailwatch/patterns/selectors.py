@@ -1,0 +1,47 @@
+"""Resolve a `$.` selector path on a decoded record, specialised for the short paths CloudTrail
+patterns use (one or two names) because this runs for every record and every selector."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from trailwatch.patterns.predicates import MISSING
+
+Path = tuple[str | int, ...]
+Resolver = Callable[[dict[str, Any]], Any]
+
+
+def resolver(path: Path) -> Resolver:
+    """A function from a JSON object to the value at `path`, or `MISSING`.
+
+    A name step needs an object and an index step an array; any other step leads nowhere.
+    """
+    if len(path) == 1 and isinstance(path[0], str):
+        key = path[0]
+        return lambda record: record.get(key, MISSING)
+    if len(path) == 2 and isinstance(path[0], str) and isinstance(path[1], str):
+        outer, inner = path
+
+        def two_names(record: dict[str, Any]) -> Any:
+            value = record.get(outer, MISSING)
+            if isinstance(value, dict):
+                return value.get(inner, MISSING)
+            return MISSING
+
+        return two_names
+
+    def walk(record: dict[str, Any]) -> Any:
+        value: Any = record
+        for step in path:
+            if isinstance(step, str):
+                if not isinstance(value, dict):
+                    return MISSING
+                value = value.get(step, MISSING)
+            elif isinstance(value, list) and step < len(value):
+                value = value[step]
+            else:
+                return MISSING
+        return value
+
+    return walk

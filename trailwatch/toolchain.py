@@ -1,0 +1,71 @@
+"""Find Terraform and an offline AWS provider mirror, and write Terraform's CLI config.
+
+Build machines reach no Terraform registry; they carry the AWS provider as a filesystem mirror.
+`python -m trailwatch.toolchain PATH` writes a CLI config (TF_CLI_CONFIG_FILE) that installs the
+AWS provider from that mirror, or an empty one when there is no mirror (the registry is used).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+# Where provider mirrors are usually laid out; TRAILWATCH_PROVIDER_MIRROR names another.
+MIRROR_CANDIDATES = (
+    "/opt/tf-plugins",
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+    "~/.terraform.d/plugins",
+    "~/.local/share/terraform/plugins",
+)
+AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
+
+
+def provider_mirror() -> Path | None:
+    """The mirror root holding the AWS provider, if this machine has one."""
+    configured = os.environ.get("TRAILWATCH_PROVIDER_MIRROR")
+    candidates = [configured] if configured else list(MIRROR_CANDIDATES)
+    for candidate in candidates:
+        root = Path(candidate).expanduser()
+        if any((root / AWS_PROVIDER).glob("*/*/terraform-provider-aws_*")):
+            return root
+    return None
+
+
+def terraform_binary() -> str | None:
+    return shutil.which("terraform")
+
+
+def cli_config(mirror: Path | None) -> str:
+    if mirror is None:
+        return "# No offline provider mirror found: Terraform uses its registry.\n"
+    return (
+        "# Written by `python -m trailwatch.toolchain`: the AWS provider from the local mirror.\n"
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f'    path    = "{mirror}"\n'
+        f'    include = ["{AWS_PROVIDER}"]\n'
+        "  }\n"
+        "  direct {\n"
+        f'    exclude = ["{AWS_PROVIDER}"]\n'
+        "  }\n"
+        "}\n"
+    )
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m trailwatch.toolchain CLI_CONFIG_PATH", file=sys.stderr)
+        return 2
+    target = Path(argv[0])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mirror = provider_mirror()
+    target.write_text(cli_config(mirror), encoding="utf-8")
+    print(f"terraform CLI config: {target} (provider mirror: {mirror or 'none, registry'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
