@@ -21,6 +21,10 @@ export CHECKPOINT_DISABLE := 1
 export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 # Offline provider mirror, when the machine has one (see README: Terraform and the provider).
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(TOOLS)/terraform.rc
+# In CI a test that needs Terraform, the provider mirror or the emulator fails instead of skipping.
+ifneq ($(CI),)
+export TRAILWATCH_REQUIRE_TOOLS := 1
+endif
 
 .PHONY: help install synth test bench lint clean
 
