@@ -52,13 +52,12 @@ class AlarmSet(Construct):
                 f"alarm-{alarm.id}",
                 alarm_name=alarm.alarm_name,
                 alarm_description=(
-                    f"{alarm.event.title} (trailwatch event {alarm.id}). "
-                    f"{alarm.event.description}"
+                    f"{alarm.event.title} (trailwatch event {alarm.id}). {alarm.event.description}"
                 )[:1024],
-                # The filter's own metric and namespace: an alarm can never watch a name
-                # that no filter produces.
-                metric_name=metric_filter.metric_transformation.name,
-                namespace=metric_filter.metric_transformation.namespace,
+                # The same model values as the filter's, written out literally so that plans
+                # and scanners read the names; the model makes them equal by construction.
+                metric_name=alarm.metric_name,
+                namespace=namespace,
                 statistic=settings.statistic,
                 period=settings.period,
                 evaluation_periods=settings.evaluation_periods,
@@ -70,4 +69,5 @@ class AlarmSet(Construct):
                 alarm_actions=[topic_arn],
                 ok_actions=[topic_arn] if ok_actions else None,
                 insufficient_data_actions=[topic_arn] if insufficient_data_actions else None,
+                depends_on=[metric_filter],
             ).override_logical_id(f"alarm_{logical_id(alarm.id)}")

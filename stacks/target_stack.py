@@ -18,7 +18,8 @@ from stacks.encryption import EncryptionKey
 from stacks.notifications import Notifications
 from stacks.policies import Where
 from stacks.trail import Trail, trail_arn
-from trailwatch.config import CreateTrail, LocalBackend as LocalBackendSettings, Target
+from trailwatch.config import CreateTrail, Target
+from trailwatch.config import LocalBackend as LocalBackendSettings
 from trailwatch.model import Deployment
 
 # The bindings pin the provider they were generated from (6.25.0); the resources used here have
@@ -45,7 +46,7 @@ class TargetStack(TerraformStack):
             account_id=identity.account_id, partition=partition.partition, region=target.region
         )
 
-        name = f"{deployment.config.name_prefix}trailwatch-{target.name}"
+        name = deployment.resource_name(target)
         log_group_name = deployment.log_group_name(target)
         settings = deployment.config
         creates_topic = settings.notifications.topic_arn is None
@@ -64,15 +65,18 @@ class TargetStack(TerraformStack):
             )
         if isinstance(trail_settings, CreateTrail):
             assert key is not None
-            Trail(
+            trail = Trail(
                 self,
                 "trail",
                 where=where,
                 name=name,
                 settings=trail_settings,
+                bucket_name=deployment.bucket_name(target, where.account_id),
                 log_group_name=log_group_name,
                 key_arn=key.arn,
             )
+            # A reference, so that Terraform creates the log group before its filters.
+            log_group_name = trail.log_group.name
         notifications = Notifications(
             self,
             "notifications",
@@ -81,7 +85,7 @@ class TargetStack(TerraformStack):
             settings=settings.notifications,
             key_arn=key.arn if key else None,
         )
-        alarm_set = AlarmSet(
+        AlarmSet(
             self,
             "alarms",
             alarms=deployment.alarms,
@@ -91,9 +95,6 @@ class TargetStack(TerraformStack):
             ok_actions=settings.notifications.ok_actions,
             insufficient_data_actions=settings.notifications.insufficient_data_actions,
         )
-        if creates_trail:
-            # Filters need their log group to exist first.
-            alarm_set.node.add_dependency(self.node.find_child("trail"))
 
     def _provider(self, deployment: Deployment, target: Target) -> None:
         emulator = deployment.endpoint_url

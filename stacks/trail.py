@@ -47,13 +47,14 @@ class Trail(Construct):
         where: Where,
         name: str,
         settings: CreateTrail,
+        bucket_name: str,
         log_group_name: str,
         key_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
         arn = trail_arn(where, name)
 
-        bucket = S3Bucket(self, "bucket", bucket=f"{name}-{where.account_id}-{where.region}")
+        bucket = S3Bucket(self, "bucket", bucket=bucket_name)
         bucket.override_logical_id("log_bucket")
         S3BucketPublicAccessBlock(
             self,

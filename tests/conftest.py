@@ -67,7 +67,10 @@ class Synth:
 
     def resources(self, stack: str, kind: str) -> dict[str, dict[str, Any]]:
         resources: dict[str, dict[str, Any]] = self.stack(stack).get("resource", {}).get(kind, {})
-        return resources
+        # cdktf's "//" metadata (construct path) is not configuration.
+        return {
+            name: {k: v for k, v in body.items() if k != "//"} for name, body in resources.items()
+        }
 
 
 SynthFactory = Callable[[str, dict[str, Any]], Synth]
@@ -92,3 +95,26 @@ def synth_config(tmp_path_factory: pytest.TempPathFactory) -> SynthFactory:
 @pytest.fixture(scope="session")
 def default_synth(synth_config: SynthFactory) -> Synth:
     return synth_config("default", default_config())
+
+
+def missing_tool(reason: str) -> None:
+    """Skip a test whose tool is absent here; in CI (TRAILWATCH_REQUIRE_TOOLS=1) fail instead."""
+    if os.environ.get("TRAILWATCH_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def terraform_env() -> dict[str, str]:
+    """Environment for running Terraform offline against the provider mirror."""
+    from trailwatch.toolchain import provider_mirror, terraform_binary
+
+    if terraform_binary() is None:
+        missing_tool("terraform is not on PATH")
+    if provider_mirror() is None and not os.environ.get("TF_CLI_CONFIG_FILE"):
+        missing_tool("no offline AWS provider mirror and no Terraform CLI config")
+    config = os.environ.get("TF_CLI_CONFIG_FILE") or str(REPO / ".tools" / "terraform.rc")
+    if not Path(config).is_file():
+        missing_tool(f"Terraform CLI config {config} is missing: run `make install`")
+    return {**os.environ, "TF_CLI_CONFIG_FILE": config, "CHECKPOINT_DISABLE": "1",
+            "TF_IN_AUTOMATION": "1"}

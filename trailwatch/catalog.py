@@ -11,7 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from trailwatch.errors import CatalogError, describe_validation_error
+from trailwatch.errors import CatalogError, describe_validation_error, described
 
 # AWS's limit on filterPattern (PutMetricFilter).
 MAX_PATTERN_LENGTH = 1024
@@ -58,9 +58,18 @@ class AlarmSettings(_Strict):
 class Compliance(_Strict):
     """Where the event appears in the compliance frameworks."""
 
-    cis_v1_2: str | None = Field(default=None, pattern=r"^3\.\d+$")
-    cis_v1_4: str | None = Field(default=None, pattern=r"^4\.\d+$")
-    security_hub: str | None = Field(default=None, pattern=r"^CloudWatch\.\d+$")
+    cis_v1_2: str | None = Field(
+        default=None,
+        pattern=described(r"^3\.\d+$", "a CIS v1.2 control number such as '3.1' (quoted)"),
+    )
+    cis_v1_4: str | None = Field(
+        default=None,
+        pattern=described(r"^4\.\d+$", "a CIS v1.4+ control number such as '4.1' (quoted)"),
+    )
+    security_hub: str | None = Field(
+        default=None,
+        pattern=described(r"^CloudWatch\.\d+$", "a Security Hub control id such as CloudWatch.1"),
+    )
 
 
 class Sample(_Strict):
@@ -87,15 +96,25 @@ class ProfileVariant(_Strict):
 class EventDefinition(_Strict):
     """One security event: its pattern, its metric, its alarm and its evidence."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    id: str = Field(
+        pattern=described(
+            r"^[a-z0-9][a-z0-9-]{0,62}$", "lower-case letters, digits and hyphens, like vpc-changes"
+        )
+    )
     title: str = Field(min_length=1)
     severity: Severity
     description: str = Field(min_length=1)
     pattern: str = Field(min_length=1, max_length=MAX_PATTERN_LENGTH)
     # CloudWatch metric and alarm names: up to 255 characters; we keep them to a safe set so
     # that the name prefix and Terraform ids never need quoting.
-    metric_name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,200}$")
-    alarm_name: str = Field(pattern=r"^[A-Za-z0-9_.\- ]{1,200}$")
+    metric_name: str = Field(
+        pattern=described(r"^[A-Za-z0-9_.\-]{1,200}$", "a metric name of letters, digits and _ . -")
+    )
+    alarm_name: str = Field(
+        pattern=described(
+            r"^[A-Za-z0-9_.\- ]{1,200}$", "an alarm name of letters, digits, spaces and _ . -"
+        )
+    )
     alarm: AlarmSettings
     compliance: Compliance = Compliance()
     profiles: dict[str, ProfileVariant] = Field(default_factory=dict)

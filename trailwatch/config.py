@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from trailwatch.catalog import Comparison, MissingData, Statistic
-from trailwatch.errors import ConfigError, describe_validation_error
+from trailwatch.errors import ConfigError, describe_validation_error, described
 
 # The package sits beside events/ and the default config in the repository.
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -24,15 +24,50 @@ BUILTIN_EVENTS = REPO_ROOT / "events"
 
 # CloudWatch Logs accepts only these retention values (days).
 RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 MIN_RETENTION_DAYS = 365
 
-REGION = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"
-Name = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")]
-AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
-LogGroupName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-/.#]{1,512}$")]
+REGION = described(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", "an AWS region such as us-east-1")
+Name = Annotated[
+    str,
+    Field(
+        pattern=described(
+            r"^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$",
+            "1-20 lower-case letters, digits and inner hyphens",
+        )
+    ),
+]
+AccountId = Annotated[str, Field(pattern=described(r"^\d{12}$", "a 12-digit account id, quoted"))]
+LogGroupName = Annotated[
+    str,
+    Field(
+        pattern=described(
+            r"^[A-Za-z0-9_\-/.#]{1,512}$", "a log group name: letters, digits and _ - / . #"
+        )
+    ),
+]
 
 
 class _Strict(BaseModel):
@@ -53,13 +88,18 @@ class CreateTrail(_Strict):
     log_file_expiration_days: int = Field(default=2557, ge=1)
     log_file_glacier_days: int = Field(default=90, ge=1)
 
+    @field_validator("retention_days")
+    @classmethod
+    def _allowed_retention(cls, value: int) -> int:
+        if value not in RETENTION_DAYS:
+            raise ValueError(
+                f"{value} is not a CloudWatch Logs retention; allowed: "
+                + ", ".join(map(str, RETENTION_DAYS))
+            )
+        return value
+
     @model_validator(mode="after")
     def _retention(self) -> CreateTrail:
-        if self.retention_days not in RETENTION_DAYS:
-            raise ValueError(
-                f"retention_days {self.retention_days} is not a CloudWatch Logs retention; "
-                f"allowed: {', '.join(map(str, RETENTION_DAYS))}"
-            )
         if self.retention_days < MIN_RETENTION_DAYS and not self.allow_short_retention:
             raise ValueError(
                 f"retention_days {self.retention_days} is below a year ({MIN_RETENTION_DAYS}); "
@@ -87,7 +127,13 @@ class Target(_Strict):
     region: str = Field(pattern=REGION)
     account_id: AccountId | None = None
     profile: str | None = Field(default=None, min_length=1)
-    assume_role_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
+    assume_role_arn: str | None = Field(
+        default=None,
+        pattern=described(
+            r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
+            "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
+        ),
+    )
     trail: Trail = CreateTrail(mode="create")
     tags: dict[str, str] = Field(default_factory=dict)
 
@@ -115,9 +161,20 @@ class Subscription(_Strict):
 class Notifications(_Strict):
     """Where alarms go: a topic trailwatch creates (with subscribers) or one that exists."""
 
-    emails: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")], ...] = ()
+    emails: tuple[
+        Annotated[
+            str, Field(pattern=described(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "an e-mail address"))
+        ],
+        ...,
+    ] = ()
     subscriptions: tuple[Subscription, ...] = ()
-    topic_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:\S+$")
+    topic_arn: str | None = Field(
+        default=None,
+        pattern=described(
+            r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:\S+$",
+            "an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
+        ),
+    )
     ok_actions: bool = False
     insufficient_data_actions: bool = False
 
@@ -158,9 +215,19 @@ class S3Backend(_Strict):
     """State in S3, one key per stack, with S3-native locking."""
 
     type: Literal["s3"]
-    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+    bucket: str = Field(
+        pattern=described(
+            r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$",
+            "an S3 bucket name (3-63 lower-case letters, digits, . and -)",
+        )
+    )
     region: str = Field(pattern=REGION)
-    key_prefix: str = Field(default="trailwatch", pattern=r"^[A-Za-z0-9_\-./]+$")
+    key_prefix: str = Field(
+        default="trailwatch",
+        pattern=described(
+            r"^[A-Za-z0-9_\-./]+$", "an S3 key prefix of letters, digits and _ - . /"
+        ),
+    )
     encrypt: bool = True
     use_lockfile: bool = True
 
@@ -171,28 +238,44 @@ Backend = Annotated[LocalBackend | S3Backend, Field(discriminator="type")]
 class Config(_Strict):
     """Everything a team decides; the catalog supplies the events."""
 
-    namespace: str = Field(default="CloudTrailMetrics", pattern=r"^[A-Za-z0-9_.\-/#:]{1,255}$")
+    namespace: str = Field(
+        default="CloudTrailMetrics",
+        pattern=described(
+            r"^[A-Za-z0-9_.\-/#:]{1,255}$",
+            "a CloudWatch namespace: letters, digits and _ . - / # :",
+        ),
+    )
     # Prefixes alarm and metric names together, so an alarm always watches its own filter's metric.
-    name_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]{0,40}$")
-    pattern_profile: str = Field(default="securityhub", pattern=r"^[a-z][a-z0-9-]*$")
+    name_prefix: str = Field(
+        default="",
+        pattern=described(r"^[A-Za-z0-9_\-]{0,40}$", "up to 40 letters, digits, _ and -"),
+    )
+    pattern_profile: str = Field(
+        default="securityhub",
+        pattern=described(r"^[a-z][a-z0-9-]*$", "a profile name such as securityhub or prowler"),
+    )
     tags: dict[str, str] = Field(default_factory=dict)
     disabled_events: tuple[str, ...] = ()
     overrides: dict[str, EventOverride] = Field(default_factory=dict)
     event_directories: tuple[str, ...] = ()
     notifications: Notifications
     backend: Backend = LocalBackend(type="local")
-    targets: tuple[Target, ...] = Field(min_length=1)
+    targets: tuple[Target, ...]
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
             if not 1 <= len(key) <= 128 or key.startswith("aws:"):
-                raise ValueError(f"tag key {key!r} must be 1-128 characters and not start with aws:")
+                raise ValueError(
+                    f"tag key {key!r} must be 1-128 characters and not start with aws:"
+                )
         return value
 
     @model_validator(mode="after")
     def _targets(self) -> Config:
+        if not self.targets:
+            raise ValueError("targets: give at least one target (name, region)")
         names = [t.name for t in self.targets]
         for name in names:
             if names.count(name) > 1:
@@ -218,7 +301,10 @@ class Environment(_Strict):
 
     config_path: Path
     # The local AWS emulator's endpoint; set for `make demo` and the tests.
-    endpoint_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    endpoint_url: str | None = Field(
+        default=None,
+        pattern=described(r"^https?://\S+$", "an http(s) URL such as http://127.0.0.1:5000"),
+    )
     outdir: Path
 
     @classmethod
@@ -249,7 +335,9 @@ def read_config(path: Path) -> Config:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1} column {mark.column + 1}:" if mark else ""
-        raise ConfigError(f"{path}:{where} not valid YAML: {getattr(err, 'problem', err)}") from None
+        raise ConfigError(
+            f"{path}:{where} not valid YAML: {getattr(err, 'problem', err)}"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: must be a YAML mapping with at least notifications and targets")
     try:

@@ -37,15 +37,29 @@ def describe_validation_error(source: Path | str, err: ValidationError) -> str:
         # Discriminated unions add the tag to the location (`trail.create.retention_days`);
         # users wrote `trail.retention_days`, so drop the tag.
         loc = tuple(p for p in problem["loc"] if p not in _UNION_TAGS)
-        message = problem["msg"]
+        message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown field (check the spelling; see the README for the allowed fields)"
-        elif "input" in problem and problem["type"] not in ("missing",):
+        elif problem["type"] == "string_pattern_mismatch":
+            expected = PATTERN_HINTS.get(str(problem.get("ctx", {}).get("pattern")))
+            if expected:
+                message = f"must be {expected}"
+        if "input" in problem and problem["type"] not in ("missing",):
             shown = repr(problem["input"])
             if len(shown) <= 60:
                 message = f"{message} (got {shown})"
         lines.append(f"{source}: {field_path(loc)}: {message}")
     return "\n".join(lines)
+
+
+# Regular expressions of the models, in words, for messages a stranger can act on.
+PATTERN_HINTS: dict[str, str] = {}
+
+
+def described(pattern: str, words: str) -> str:
+    """Register what a field pattern means in words; returns the pattern."""
+    PATTERN_HINTS[pattern] = words
+    return pattern
 
 
 # Tags of the discriminated unions in the config model.

@@ -86,6 +86,15 @@ class Deployment:
         """The folder cdktf synthesizes the target's stack into (Terraform runs there)."""
         return self.outdir / "stacks" / self.stack_name(target)
 
+    def resource_name(self, target: Target) -> str:
+        """The base name of the trail, key alias, role and topic of a target."""
+        return f"{self.config.name_prefix}trailwatch-{target.name}"
+
+    def bucket_name(self, target: Target, account_id: str) -> str:
+        """The log bucket: globally unique by account and region, in S3's character set."""
+        base = self.resource_name(target).lower().replace("_", "-")
+        return f"{base}-{account_id}-{target.region}"
+
     def log_group_name(self, target: Target) -> str:
         if target.trail.log_group_name:
             return target.trail.log_group_name
@@ -167,13 +176,26 @@ def resolve_alarms(config: Config, catalog: Catalog) -> tuple[Alarm, ...]:
     return tuple(alarms)
 
 
+def check_names(deployment: Deployment) -> None:
+    """Names AWS would reject at apply time are config errors now."""
+    for target in deployment.targets:
+        if deployment.creates_trail(target):
+            bucket = deployment.bucket_name(target, "0" * 12)
+            if len(bucket) > 63:
+                raise ConfigError(
+                    f"targets: {target.name!r}: the log bucket name {bucket!r} (account id in "
+                    f"place of the zeros) has {len(bucket)} characters, S3 allows 63; shorten "
+                    "name_prefix or the target name"
+                )
+
+
 def build_deployment(config: Config, config_path: Path, env: Environment) -> Deployment:
     """Resolve a validated config against the built-in and the config's extra event folders."""
     directories = [BUILTIN_EVENTS] + [
         (config_path.parent / d).resolve() for d in config.event_directories
     ]
     catalog = load_catalog(directories)
-    return Deployment(
+    deployment = Deployment(
         config=config,
         catalog=catalog,
         alarms=resolve_alarms(config, catalog),
@@ -181,6 +203,8 @@ def build_deployment(config: Config, config_path: Path, env: Environment) -> Dep
         outdir=env.outdir,
         endpoint_url=env.endpoint_url,
     )
+    check_names(deployment)
+    return deployment
 
 
 def load_deployment(config_path: Path | None = None, env: Environment | None = None) -> Deployment:

@@ -38,12 +38,19 @@ def terraform_binary() -> str | None:
     return shutil.which("terraform")
 
 
-def cli_config(mirror: Path | None) -> str:
+def cli_config(mirror: Path | None, plugin_cache: Path) -> str:
+    # Each stack folder would otherwise get its own copy of the ~700 MB provider binary;
+    # with a cache Terraform links it.
+    cache = (
+        f'plugin_cache_dir = "{plugin_cache}"\n'
+        "plugin_cache_may_break_dependency_lock_file = true\n"
+    )
     if mirror is None:
-        return "# No offline provider mirror found: Terraform uses its registry.\n"
+        return "# No offline provider mirror found: Terraform uses its registry.\n" + cache
     return (
         "# Written by `python -m trailwatch.toolchain`: the AWS provider from the local mirror.\n"
-        "provider_installation {\n"
+        + cache
+        + "provider_installation {\n"
         "  filesystem_mirror {\n"
         f'    path    = "{mirror}"\n'
         f'    include = ["{AWS_PROVIDER}"]\n'
@@ -62,7 +69,9 @@ def main(argv: list[str]) -> int:
     target = Path(argv[0])
     target.parent.mkdir(parents=True, exist_ok=True)
     mirror = provider_mirror()
-    target.write_text(cli_config(mirror), encoding="utf-8")
+    plugin_cache = (target.parent / "plugin-cache").resolve()
+    plugin_cache.mkdir(exist_ok=True)
+    target.write_text(cli_config(mirror, plugin_cache), encoding="utf-8")
     print(f"terraform CLI config: {target} (provider mirror: {mirror or 'none, registry'})")
     return 0
 

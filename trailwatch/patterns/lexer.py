@@ -12,7 +12,20 @@ from typing import Literal, TypeAlias
 from trailwatch.patterns.errors import PatternSyntaxError
 
 TokenKind: TypeAlias = Literal[
-    "{", "}", "(", ")", "[", "]", ",", "&&", "||", "op", "selector", "string", "regex", "word",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "&&",
+    "||",
+    "op",
+    "selector",
+    "string",
+    "regex",
+    "word",
     "end",
 ]
 
@@ -24,7 +37,13 @@ NAME_CHARS = frozenset(_ASCII_LETTERS + _DIGITS + "-_")
 # Unquoted values (`kms.amazonaws.com`, `*.8xlarge`, `arn:aws:iam::1:root`, numbers with `+`).
 WORD_CHARS = frozenset(_ASCII_LETTERS + _DIGITS + ".-_:/*+")
 _PUNCTUATION: dict[str, TokenKind] = {
-    "{": "{", "}": "}", "(": "(", ")": ")", "[": "[", "]": "]", ",": ",",
+    "{": "{",
+    "}": "}",
+    "(": "(",
+    ")": ")",
+    "[": "[",
+    "]": "]",
+    ",": ",",
 }
 
 
@@ -54,7 +73,9 @@ def tokenize(pattern: str, start: int, end: int) -> list[Token]:
                 tokens.append(Token("&&" if char == "&" else "||", char * 2, i))
                 i += 2
             else:
-                raise PatternSyntaxError(pattern, i, f"expected '{char * 2}', found a lone '{char}'")
+                raise PatternSyntaxError(
+                    pattern, i, f"expected '{char * 2}', found a lone '{char}'"
+                )
         elif char in "=!<>":
             i = _operator(pattern, i, end, tokens)
         elif char == '"':

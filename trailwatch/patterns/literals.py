@@ -21,9 +21,7 @@ _MAX_NUMBER_TEXT = 1000
 # AWS's regex whitelist: ASCII letters and digits, the symbols `: _ # = @ / ; , -`, and the
 # operators `^ $ ? [ ] { } | \ * + .`. No parentheses, no spaces, nothing multi-byte.
 _REGEX_CHARS = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-    ":_#=@/;,-"
-    "^$?[]{}|\\*+."
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:_#=@/;,-^$?[]{}|\\*+."
 )
 
 

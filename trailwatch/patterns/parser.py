@@ -41,13 +41,9 @@ MAX_NESTING = 100
 MAX_REGEXES = 2
 
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TERM_WORD_CHARS = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
-)
+_TERM_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _NUMERIC_ONLY: frozenset[str] = frozenset({"<", ">", "<=", ">="})
-_OPERATORS: dict[str, Operator] = {
-    "=": "=", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="
-}
+_OPERATORS: dict[str, Operator] = {"=": "=", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 _CHECKS: dict[str, CheckKind] = {"NULL": "IS NULL", "TRUE": "IS TRUE", "FALSE": "IS FALSE"}
 
 
@@ -145,8 +141,9 @@ class _TokenParser:
             return expr
         if token.kind == "selector":
             return self.condition()
-        raise self.fail(token, f"expected a selector such as $.eventName or '(', found "
-                        f"{_describe(token)}")
+        raise self.fail(
+            token, f"expected a selector such as $.eventName or '(', found {_describe(token)}"
+        )
 
     def condition(self) -> Comparison | Check:
         token = self.take()
@@ -161,8 +158,9 @@ class _TokenParser:
             self.take()
             word = self.peek()
             if word.kind != "word" or word.text not in _CHECKS:
-                raise self.fail(word, f"expected NULL, TRUE or FALSE after IS, found "
-                                f"{_describe(word)}")
+                raise self.fail(
+                    word, f"expected NULL, TRUE or FALSE after IS, found {_describe(word)}"
+                )
             self.take()
             return Check(selector, _CHECKS[word.text], token.position)
         if after.kind == "word" and after.text == "NOT":
@@ -210,12 +208,14 @@ class _TokenParser:
                 raise PatternSyntaxError(self.pattern, token.position + 1 + offset, reason)
             self.regexes += 1
             if self.regexes > MAX_REGEXES:
-                raise self.fail(token, f"a pattern can hold at most {MAX_REGEXES} regular "
-                                "expressions")
+                raise self.fail(
+                    token, f"a pattern can hold at most {MAX_REGEXES} regular expressions"
+                )
             self.take()
             return RegexValue(token.value)
-        raise self.fail(token, f"expected a value after '{op_token.text}', found "
-                        f"{_describe(token)}")
+        raise self.fail(
+            token, f"expected a value after '{op_token.text}', found {_describe(token)}"
+        )
 
     # --- space-delimited patterns ---------------------------------------------------------
 
@@ -237,8 +237,10 @@ class _TokenParser:
             self.take()
             return AnyFields()
         if token.kind != "word" or not _FIELD_NAME.fullmatch(token.text):
-            raise self.fail(token, f"expected a field name (letters, digits, '_') or '...', "
-                            f"found {_describe(token)}")
+            raise self.fail(
+                token,
+                f"expected a field name (letters, digits, '_') or '...', found {_describe(token)}",
+            )
         self.take()
         if self.peek().kind != "op":
             return Field(token.text)
@@ -252,8 +254,9 @@ class _TokenParser:
             token = self.peek()
             if token.kind == "word" and self.peek(1).kind == "op":
                 if token.text != name:
-                    raise self.fail(token, f"conditions joined by {joiner} must test the same "
-                                    f"field ({name!r})")
+                    raise self.fail(
+                        token, f"conditions joined by {joiner} must test the same field ({name!r})"
+                    )
                 self.take()
             test = self.field_test()
             if joiner == "&&":

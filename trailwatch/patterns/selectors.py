@@ -17,11 +17,12 @@ def resolver(path: Path) -> Resolver:
 
     A name step needs an object and an index step an array; any other step leads nowhere.
     """
-    if len(path) == 1 and isinstance(path[0], str):
-        key = path[0]
+    names = [step for step in path if isinstance(step, str)]
+    if len(path) == 1 and len(names) == 1:
+        key = names[0]
         return lambda record: record.get(key, MISSING)
-    if len(path) == 2 and isinstance(path[0], str) and isinstance(path[1], str):
-        outer, inner = path
+    if len(path) == 2 and len(names) == 2:
+        outer, inner = names
 
         def two_names(record: dict[str, Any]) -> Any:
             value = record.get(outer, MISSING)

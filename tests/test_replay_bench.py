@@ -1,0 +1,33 @@
+"""The replay benchmark runs end to end at a tiny size and writes its figures (no timing limits)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_tiny_bench_writes_positive_figures_for_every_measure(
+    tmp_path: Path, shared_samples_dir: Path
+) -> None:
+    out = tmp_path / "replay.json"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "replay_bench.py"), "--records", "2000",
+         "--memory-sizes", "1000,2000", "--per-file", "700", "--repeat", "2",
+         "--samples", str(shared_samples_dir), "--out", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "replay/decode throughput ratio" in result.stdout
+    figures = json.loads(out.read_text())
+    assert (figures["records"], figures["repeat"], figures["events"]) == (2000, 2, 17)
+    for measure in ("decode", "replay"):
+        assert figures[measure]["seconds"] > 0
+        assert figures[measure]["records_per_second"] > 0
+    assert figures["ratio"] > 0 and figures["goal"] == 0.5
+    assert all(figures["per_record_us"][k] > 0 for k in ("decode", "replay", "match"))
+    assert [row["records"] for row in figures["memory"]] == [1000, 2000]
+    assert all(row["peak_rss_mb"] > 0 for row in figures["memory"])

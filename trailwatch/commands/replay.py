@@ -1,0 +1,122 @@
+"""`trailwatch replay`: what the enabled events would have matched and fired for CloudTrail records.
+
+Exit status: 0 when records were read (or every input was valid and empty), 1 when nothing could
+be read at all (no input files, or every input was skipped), 2 for a user error such as a path
+that does not exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from trailwatch.model import Deployment
+    from trailwatch.replay import ReplayResult
+
+# How many ALARM periods the table lists per event before it says "and N more".
+SHOWN_PERIODS = 3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="config file (default: TRAILWATCH_CONFIG)")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout instead of a table"
+    )
+    parser.add_argument(
+        "paths",
+        metavar="PATH",
+        nargs="+",
+        type=Path,
+        help="CloudTrail files (.json, .jsonl, optionally .gz; lookup-events output) or folders",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from trailwatch.model import load_deployment
+    from trailwatch.records import check_paths
+    from trailwatch.replay import replay
+
+    deployment = load_deployment(args.config)
+    paths = check_paths(args.paths)
+    errors = Console(stderr=True)
+    if errors.is_terminal:
+        result = _replay_with_progress(paths, deployment, errors)
+    else:
+        result = replay(paths, deployment)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        _print_report(result, Console())
+    if result.records == 0 and (result.skipped or not result.files):
+        errors.print("trailwatch: no CloudTrail record could be read", markup=False)
+        return 1
+    return 0
+
+
+def _replay_with_progress(
+    paths: list[Path], deployment: Deployment, console: Console
+) -> ReplayResult:
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from trailwatch.records import input_size
+    from trailwatch.replay import replay
+
+    files, total = input_size(paths)
+    columns = (
+        TextColumn(f"replaying {files} file{'s' if files != 1 else ''}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("replay", total=total or None)
+        return replay(paths, deployment, lambda done: progress.advance(task, done))
+
+
+def _print_report(result: ReplayResult, console: Console) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"{result.records:,} records from {result.files:,} file"
+        f"{'s' if result.files != 1 else ''}: what would have fired"
+    )
+    table.add_column("event", no_wrap=True)
+    table.add_column("matches", justify="right", min_width=7)
+    table.add_column("periods in ALARM", justify="right", min_width=8)
+    table.add_column("first ones, UTC (Sum)", no_wrap=True)
+    for event in result.events:
+        shown = [f"{_minute(p.start)} ({p.sum})" for p in event.alarms[:SHOWN_PERIODS]]
+        if len(event.alarms) > SHOWN_PERIODS:
+            shown.append(f"and {len(event.alarms) - SHOWN_PERIODS:,} more")
+        matches = f"{event.matches:,}"
+        if event.untimed:
+            matches += f"\n({event.untimed:,} without eventTime)"
+        table.add_row(event.event_id, matches, f"{len(event.alarms):,}", "\n".join(shown))
+    console.print(table)
+    if result.skipped:
+        console.print(f"skipped {result.skipped:,} unreadable input(s); first reasons:",
+                      markup=False)
+        for reason in result.skip_reasons:
+            console.print(f"  {reason}", markup=False, soft_wrap=True)
+    else:
+        console.print("skipped nothing", markup=False)
+
+
+def _minute(epoch: int) -> str:
+    # Periods are whole minutes: `2024-01-01 00:05` reads faster than the full ISO time.
+    from trailwatch.alarm_simulation import iso_utc
+
+    return iso_utc(epoch)[:16].replace("T", " ")
