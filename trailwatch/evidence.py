@@ -1,0 +1,65 @@
+"""Each event's sample records run against the pattern it deploys: its evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trailwatch.model import Deployment
+from trailwatch.patterns import compile_pattern
+
+# An event proves its pattern with at least this many records of each kind.
+MIN_SAMPLES = 2
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """One sample record: what it should do and what it did."""
+
+    note: str
+    should_match: bool
+    matched: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.should_match == self.matched
+
+
+@dataclass(frozen=True)
+class EventEvidence:
+    """All samples of one enabled event under the deployment's profile."""
+
+    event_id: str
+    samples: tuple[SampleResult, ...]
+
+    def count(self, *, should_match: bool) -> int:
+        return sum(1 for s in self.samples if s.should_match == should_match)
+
+    @property
+    def failures(self) -> tuple[SampleResult, ...]:
+        return tuple(s for s in self.samples if not s.ok)
+
+    @property
+    def enough(self) -> bool:
+        return (
+            self.count(should_match=True) >= MIN_SAMPLES
+            and self.count(should_match=False) >= MIN_SAMPLES
+        )
+
+    @property
+    def ok(self) -> bool:
+        return self.enough and not self.failures
+
+
+def check_evidence(deployment: Deployment) -> list[EventEvidence]:
+    """Run every enabled event's samples against the pattern the deployment gives it."""
+    results = []
+    for alarm in deployment.alarms:
+        pattern = compile_pattern(alarm.pattern)
+        samples = alarm.event.samples_for(deployment.profile)
+        outcomes = [
+            SampleResult(s.note, should_match, pattern.matches(s.record))
+            for should_match, group in ((True, samples.match), (False, samples.no_match))
+            for s in group
+        ]
+        results.append(EventEvidence(alarm.id, tuple(outcomes)))
+    return results
