@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import timeit
 from functools import cache
 from pathlib import Path
@@ -406,8 +408,17 @@ def test_merged_chain_does_not_match_a_missing_field() -> None:
 
 def test_mixed_chain_on_one_selector_keeps_wildcards_and_exact_values() -> None:
     pattern = "{ $.e = A || $.e = B* || $.e = C || $.e = %^D[0-9]$% }"
-    for value, expected in [("A", True), ("Bx", True), ("C", True), ("D7", True), ("D77", False),
-                            ("Ax", False), (None, False), ([], False)]:
+    cases: list[tuple[object, bool]] = [
+        ("A", True),
+        ("Bx", True),
+        ("C", True),
+        ("D7", True),
+        ("D77", False),
+        ("Ax", False),
+        (None, False),
+        ([], False),
+    ]
+    for value, expected in cases:
         assert matches(pattern, {"e": value}) is expected, value
 
 
@@ -556,8 +567,14 @@ def test_space_string_fields_use_wildcards() -> None:
 
 
 def test_space_numeric_fields_take_the_six_operators() -> None:
-    for op, expected in [("=", False), ("!=", True), ("<", False), (">", True), ("<=", False),
-                         (">=", True)]:
+    for op, expected in [
+        ("=", False),
+        ("!=", True),
+        ("<", False),
+        (">", True),
+        ("<=", False),
+        (">=", True),
+    ]:
         assert matches(f"[..., bytes {op} 1000]", APACHE) is expected, op
 
 
@@ -587,6 +604,14 @@ def test_space_pattern_on_a_dict_record_reads_its_json_text() -> None:
 # --- compile_pattern, compile_many --------------------------------------------------------
 
 
+def test_engine_never_imports_cdktf() -> None:
+    code = "import sys, trailwatch.patterns; print(any(m.startswith('cdktf') for m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
 def test_compile_pattern_caches_by_text() -> None:
     assert compile_pattern("{ $.a = 1 }") is compile_pattern("{ $.a = 1 }")
 
@@ -606,7 +631,9 @@ def test_match_set_lists_matching_names_in_mapping_order() -> None:
 
 
 def test_match_set_mixes_json_term_and_space_patterns() -> None:
-    match = compile_many({"json": "{ $.e = Login }", "term": "Login", "space": "[a]", "no": "Logout"})
+    match = compile_many(
+        {"json": "{ $.e = Login }", "term": "Login", "space": "[a]", "no": "Logout"}
+    )
     assert match({"e": "Login"}) == ["json", "term", "space"]
     assert match("Login") == ["term", "space"]
 
@@ -623,8 +650,12 @@ def test_match_set_agrees_with_single_patterns_on_every_sample() -> None:
 
 
 def test_catalog_evaluation_costs_less_than_decoding_the_record() -> None:
-    lines = [line for name in ("aws-docs.jsonl", "stratus-red-team.jsonl")
-             for line in _sample_lines(name) if 1000 <= len(line) <= 2000][:50]
+    lines = [
+        line
+        for name in ("aws-docs.jsonl", "stratus-red-team.jsonl")
+        for line in _sample_lines(name)
+        if 1000 <= len(line) <= 2000
+    ][:50]
     records = [json.loads(line) for line in lines]
     patterns = [compile_pattern(text) for text in catalog().values()]
 

@@ -180,6 +180,7 @@ LEAVES = st.one_of(
     ),
 )
 
+
 def _chain(parts: list[tuple[str, str]]) -> str:
     # Unparenthesised chains mix && and || so precedence is exercised too.
     text = " ".join(f"{item} {join}" for item, join in parts[:-1]) + " " + parts[-1][0]
@@ -201,9 +202,9 @@ _MISSING = object()
 def _resolve(record: Any, path: tuple[str | int, ...]) -> Any:
     value = record
     for step in path:
-        if isinstance(step, str) and isinstance(value, dict) and step in value:
-            value = value[step]
-        elif isinstance(step, int) and isinstance(value, list) and step < len(value):
+        by_name = isinstance(step, str) and isinstance(value, dict) and step in value
+        by_index = isinstance(step, int) and isinstance(value, list) and step < len(value)
+        if by_name or by_index:
             value = value[step]
         else:
             return _MISSING
@@ -275,9 +276,13 @@ def test_compiled_pattern_agrees_with_reference_reading(
 
 
 @FUZZ
-@given(st.lists(st.sampled_from(["CreateTrail", "UpdateTrail", "x", "Root"]), min_size=1,
-                max_size=6), RECORDS)
-def test_merged_chains_agree_with_reference_reading(names: list[str], record: dict[str, Any]) -> None:
+@given(
+    st.lists(st.sampled_from(["CreateTrail", "UpdateTrail", "x", "Root"]), min_size=1, max_size=6),
+    RECORDS,
+)
+def test_merged_chains_agree_with_reference_reading(
+    names: list[str], record: dict[str, Any]
+) -> None:
     text = "{ " + " || ".join(f"($.eventName = {n})" for n in names) + " }"
     tree = parse_pattern(text)
     assert isinstance(tree, JsonPattern)

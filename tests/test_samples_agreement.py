@@ -123,7 +123,7 @@ def run_instances(shared_samples_dir: Path) -> dict[str, Any]:
 
 
 def with_type(record: dict[str, Any], instance_type: object) -> dict[str, Any]:
-    changed = json.loads(json.dumps(record))
+    changed: dict[str, Any] = json.loads(json.dumps(record))
     changed["requestParameters"]["instanceType"] = instance_type
     return changed
 
@@ -131,17 +131,32 @@ def with_type(record: dict[str, Any], instance_type: object) -> dict[str, Any]:
 LARGE = event_patterns()["ec2-large-instance-changes"]
 
 
-@pytest.mark.parametrize("instance_type", ["m5.8xlarge", "c5.4xlarge", "p4d.8xlarge", "r6g.4xlarge"])
+@pytest.mark.parametrize(
+    "instance_type", ["m5.8xlarge", "c5.4xlarge", "p4d.8xlarge", "r6g.4xlarge"]
+)
 def test_large_instance_launch_matches(run_instances: dict[str, Any], instance_type: str) -> None:
     assert compile_pattern(LARGE).matches(with_type(run_instances, instance_type))
 
 
 @pytest.mark.parametrize(
     "instance_type",
-    ["m3.medium", "m5.xlarge", "m5.2xlarge", "m5.12xlarge", "c5.18xlarge", "m5.24xlarge",
-     "8xlarge", "M5.8XLARGE", "m5.8xlarge ", None, {"value": "m5.8xlarge"}],
+    [
+        "m3.medium",
+        "m5.xlarge",
+        "m5.2xlarge",
+        "m5.12xlarge",
+        "c5.18xlarge",
+        "m5.24xlarge",
+        "8xlarge",
+        "M5.8XLARGE",
+        "m5.8xlarge ",
+        None,
+        {"value": "m5.8xlarge"},
+    ],
 )
-def test_other_instance_types_do_not_match(run_instances: dict[str, Any], instance_type: object) -> None:
+def test_other_instance_types_do_not_match(
+    run_instances: dict[str, Any], instance_type: object
+) -> None:
     # `*.8xlarge` is a case-sensitive suffix test that includes the dot: "c5.18xlarge" and
     # "m5.24xlarge" end in ".18xlarge" and ".24xlarge", so they do not match.
     assert not compile_pattern(LARGE).matches(with_type(run_instances, instance_type))

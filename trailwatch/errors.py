@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+if TYPE_CHECKING:
+    # Only for typing: the pattern engine imports this module and must stay dependency-free.
+    from pydantic import ValidationError
 
 
 class TrailwatchError(Exception):
