@@ -285,9 +285,13 @@ def test_progress_bar_goes_to_stderr_and_changes_no_result(
 ) -> None:
     paths = [shared_samples_dir / name for name in SAMPLE_FILES]
     screen = io.StringIO()
-    shown = _replay_with_progress(paths, deployment, Console(file=screen, force_terminal=True))
+    console = Console(file=screen, force_terminal=True)
+    shown = _replay_with_progress(paths, deployment, console, min_bytes=0)
     assert shown == replay(paths, deployment)
     assert "replaying 3 files" in screen.getvalue()
+    quiet = io.StringIO()
+    _replay_with_progress(paths, deployment, Console(file=quiet, force_terminal=True))
+    assert quiet.getvalue() == ""  # a small input finishes before a bar would help
 
 
 def test_command_runs_in_a_subprocess_with_clean_stdout(

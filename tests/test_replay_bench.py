@@ -24,10 +24,18 @@ def test_tiny_bench_writes_positive_figures_for_every_measure(
     assert "replay/decode throughput ratio" in result.stdout
     figures = json.loads(out.read_text())
     assert (figures["records"], figures["repeat"], figures["events"]) == (2000, 2, 17)
-    for measure in ("decode", "replay"):
-        assert figures[measure]["seconds"] > 0
-        assert figures[measure]["records_per_second"] > 0
-    assert figures["ratio"] > 0 and figures["goal"] == 0.5
-    assert all(figures["per_record_us"][k] > 0 for k in ("decode", "replay", "match"))
+    for measure in ("decode", "read", "replay"):
+        assert set(figures[measure]) == {
+            "cpu_seconds", "records_per_second", "us_per_record", "wall_seconds",
+            "wall_records_per_second",
+        }
+        assert all(value > 0 for value in figures[measure].values())
+    assert figures["ratio"] > 0 and figures["wall_ratio"] > 0 and figures["goal"] == 0.5
+    assert set(figures["per_record_us"]) == {
+        "decode", "reader_overhead", "match_and_simulation", "replay"
+    }
+    assert figures["per_record_us"]["replay"] > figures["per_record_us"]["decode"] > 0
     assert [row["records"] for row in figures["memory"]] == [1000, 2000]
-    assert all(row["peak_rss_mb"] > 0 for row in figures["memory"])
+    for row in figures["memory"]:
+        assert row["peak_mb"] >= row["before_replay_mb"] > 0
+        assert row["alarm_periods"] > 0

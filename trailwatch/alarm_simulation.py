@@ -93,6 +93,11 @@ class AlarmSimulation:
         self._counts[start] = self._counts.get(start, 0) + 1
 
     @property
+    def matches(self) -> int:
+        """How many matches were added."""
+        return sum(self._counts.values())
+
+    @property
     def counts(self) -> dict[int, int]:
         """Matches per period start, in time order."""
         return dict(sorted(self._counts.items()))

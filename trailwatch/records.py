@@ -152,7 +152,7 @@ def _read_file(path: Path, stats: ReadStats, progress: _FileProgress) -> Iterato
                 gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw,
                 encoding="utf-8",
                 errors="replace",
-                newline="",
+                newline="\n",
             )
             if lines:
                 yield from _read_lines(path, text, raw, stats, progress)

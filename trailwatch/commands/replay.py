@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 # How many ALARM periods the table lists per event before it says "and N more".
 SHOWN_PERIODS = 3
+# Inputs smaller than this replay in about a second: no progress bar.
+PROGRESS_MIN_BYTES = 32 * 2**20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
 
     deployment = load_deployment(args.config)
     paths = check_paths(args.paths)
-    errors = Console(stderr=True)
-    if errors.is_terminal:
-        result = _replay_with_progress(paths, deployment, errors)
+    stderr = Console(stderr=True)
+    if stderr.is_terminal:
+        result = _replay_with_progress(paths, deployment, stderr)
     else:
         result = replay(paths, deployment)
     if args.json:
@@ -55,14 +58,18 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_report(result, Console())
     if result.records == 0 and (result.skipped or not result.files):
-        errors.print("trailwatch: no CloudTrail record could be read", markup=False)
+        print("trailwatch: no CloudTrail record could be read", file=sys.stderr)
         return 1
     return 0
 
 
 def _replay_with_progress(
-    paths: list[Path], deployment: Deployment, console: Console
+    paths: list[Path],
+    deployment: Deployment,
+    console: Console,
+    min_bytes: int = PROGRESS_MIN_BYTES,
 ) -> ReplayResult:
+    """Replay with a transient progress bar over the input's bytes, when the input is large."""
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -75,6 +82,8 @@ def _replay_with_progress(
     from trailwatch.replay import replay
 
     files, total = input_size(paths)
+    if total < min_bytes:
+        return replay(paths, deployment)
     columns = (
         TextColumn(f"replaying {files} file{'s' if files != 1 else ''}"),
         BarColumn(),
@@ -82,7 +91,7 @@ def _replay_with_progress(
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("replay", total=total or None)
+        task = progress.add_task("replay", total=total)
         return replay(paths, deployment, lambda done: progress.advance(task, done))
 
 
