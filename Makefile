@@ -35,7 +35,8 @@ help:
 	@echo "make bench    run the benchmarks; figures go in the README"
 	@echo "make lint     ruff and mypy"
 
-install: $(VENV)/.synced node_modules/.installed $(TOOLS)/terraform.rc
+install: $(VENV)/.synced node_modules/.installed $(TOOLS)/terraform.rc \
+	$(TOOLS)/checkov/.synced $(TOOLS)/prowler/.synced
 
 $(PIPENV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -51,6 +52,14 @@ node_modules/.installed: package-lock.json | $(VENV)/.synced
 
 $(TOOLS)/terraform.rc: trailwatch/toolchain.py | $(VENV)/.synced
 	$(VENV)/bin/python -m trailwatch.toolchain $@
+
+# checkov and prowler pin dependencies that clash with the app's and with each other's: each
+# gets its own venv, .tools/<name>, synced from tools/<name>/Pipfile.lock (VIRTUAL_ENV tells
+# pipenv where; it takes precedence over PIPENV_VENV_IN_PROJECT).
+$(TOOLS)/%/.synced: tools/%/Pipfile.lock | $(PIPENV)
+	$(PYTHON) -m venv $(TOOLS)/$*
+	VIRTUAL_ENV=$(CURDIR)/$(TOOLS)/$* PIPENV_PIPFILE=tools/$*/Pipfile $(PIPENV) sync
+	touch $@
 
 synth: install
 	$(VENV)/bin/python main.py

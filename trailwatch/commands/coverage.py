@@ -1,0 +1,104 @@
+"""`trailwatch coverage`: the compliance controls the synthesized stacks meet, and why not.
+
+Exit status: 0 when every control the config claims is met (see `trailwatch.coverage` for what
+a config claims), 1 when one is not, 2 when the stacks or the config cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trailwatch.coverage import ControlResult, CoverageReport
+
+STATUS_STYLE = {"met": "green", "not met": "bold red", "n/a": "dim"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="config file (default: TRAILWATCH_CONFIG)")
+    parser.add_argument(
+        "--synth-dir",
+        type=Path,
+        help="folder `make synth` wrote (default: CDKTF_OUTDIR or cdktf.out)",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the report as JSON")
+    output.add_argument("--markdown", action="store_true", help="print one Markdown table")
+
+
+def run(args: argparse.Namespace) -> int:
+    from trailwatch.config import Environment
+    from trailwatch.coverage import assess_synth
+    from trailwatch.model import load_deployment
+
+    env = Environment.from_os()
+    deployment = load_deployment(args.config, env)
+    report = assess_synth(deployment, args.synth_dir or env.outdir)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    elif args.markdown:
+        print(markdown(report))
+    else:
+        show(report)
+    return 0 if report.ok else 1
+
+
+def why_not(result: ControlResult) -> str:
+    """The reasons a control is not met; stack names only when the stacks differ."""
+    misses = result.misses()
+    texts = {f"{v.reason}: {v.detail}" if v.detail else v.reason for _, v in misses}
+    if len(texts) == 1 and len(misses) == len(result.verdicts):
+        return texts.pop()
+    return "; ".join(
+        f"{stack}: {v.reason}" + (f" ({v.detail})" if v.detail else "") for stack, v in misses
+    )
+
+
+def markdown(report: CoverageReport) -> str:
+    """One table of every framework's controls, for the README."""
+    lines = ["| Framework | Control | Event | Met | Why not |", "|---|---|---|---|---|"]
+    for framework in report.frameworks:
+        for result in framework.controls:
+            control = result.control
+            event = control.event_id or "every alarm / log group"
+            lines.append(
+                f"| {framework.spec.title} | {control.id} | {event} | {result.status} "
+                f"| {why_not(result).replace('|', '/')} |"
+            )
+    return "\n".join(lines)
+
+
+def show(report: CoverageReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for framework in report.frameworks:
+        claim = f", claimed by profile {report.profile}" if framework.claimed else ""
+        table = Table(
+            title=f"{framework.spec.title}: {framework.met}/{len(framework.controls)} met{claim}",
+            title_justify="left",
+        )
+        for column in ("control", "event", "status", "why not"):
+            table.add_column(column, overflow="fold")
+        for result in framework.controls:
+            table.add_row(
+                result.control.id,
+                result.control.event_id or "",
+                f"[{STATUS_STYLE[result.status]}]{result.status}[/]",
+                why_not(result),
+            )
+        console.print(table)
+    claimed = ", ".join(f.spec.title for f in report.frameworks if f.claimed) or "nothing"
+    stacks = ", ".join(report.stacks)
+    if report.ok:
+        console.print(f"profile {report.profile} claims {claimed}: every claimed control is met "
+                      f"in {stacks}")
+    else:
+        missed = ", ".join(
+            f"{c.control.framework.title} {c.control.id}" for c in report.failed_claims
+        )
+        console.print(f"[bold red]profile {report.profile} claims {claimed}; not met:[/] {missed}")
