@@ -12,6 +12,8 @@ def main() -> int:
     except TrailwatchError as err:
         print(f"trailwatch: {err}", file=sys.stderr)
         return 2
+    for warning in deployment.warnings:
+        print(f"trailwatch: warning: {warning}", file=sys.stderr)
     # Imported after the config is known good: a bad config fails in well under a second.
     from cdktf import App
 

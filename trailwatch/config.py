@@ -204,6 +204,26 @@ class EventOverride(_Strict):
     treat_missing_data: MissingData | None = None
 
 
+class Exclusions(_Strict):
+    """Records some alarms ignore. Each one breaks the exact CIS / Security Hub pattern."""
+
+    # Console sign-in failures through an assumed role (IAM Identity Center, SAML federation).
+    assumed_role_console_signins: bool = False
+    # Service-linked roles whose access denials are expected (AWSServiceRoleForConfig, ...).
+    service_linked_role_denials: tuple[
+        Annotated[
+            str,
+            Field(
+                pattern=described(
+                    r"^AWSServiceRoleFor[A-Za-z0-9+=,.@_-]{1,60}$",
+                    "a service-linked role name such as AWSServiceRoleForConfig",
+                )
+            ),
+        ],
+        ...,
+    ] = ()
+
+
 class LocalBackend(_Strict):
     """State files on disk, one per stack, relative to the config file's folder."""
 
@@ -258,6 +278,7 @@ class Config(_Strict):
     disabled_events: tuple[str, ...] = ()
     overrides: dict[str, EventOverride] = Field(default_factory=dict)
     event_directories: tuple[str, ...] = ()
+    exclusions: Exclusions = Exclusions()
     notifications: Notifications
     backend: Backend = LocalBackend(type="local")
     targets: tuple[Target, ...]

@@ -9,7 +9,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from trailwatch.catalog import AlarmSettings, Catalog, EventDefinition, load_catalog
+from trailwatch.catalog import (
+    MAX_PATTERN_LENGTH,
+    AlarmSettings,
+    Catalog,
+    EventDefinition,
+    load_catalog,
+)
 from trailwatch.config import (
     BUILTIN_EVENTS,
     Config,
@@ -21,6 +27,7 @@ from trailwatch.config import (
     read_config,
 )
 from trailwatch.errors import ConfigError
+from trailwatch.exclusions import clauses_for, with_clauses
 
 # Emulator deployments keep their state here, apart from any real account's state.
 EMULATOR_STATE_DIR = ".emulator/state"
@@ -35,8 +42,10 @@ class Alarm:
     metric_name: str
     alarm_name: str
     settings: AlarmSettings
-    # False when the pattern is a profile variant rather than the exact compliance text.
+    # False when the pattern is a profile variant or has exclusions: not the compliance text.
     exact: bool
+    # Config exclusions (field names of `Exclusions`) that changed this alarm's pattern.
+    exclusions: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -70,6 +79,29 @@ class Deployment:
     @property
     def targets(self) -> tuple[Target, ...]:
         return self.config.targets
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the config gives up, to be said whenever it is used."""
+        found = []
+        for alarm in self.alarms:
+            for name in alarm.exclusions:
+                controls = alarm.event.compliance
+                listed = ", ".join(
+                    f"{label} {value}"
+                    for label, value in (
+                        ("Security Hub", controls.security_hub),
+                        ("CIS v1.2", controls.cis_v1_2),
+                        ("CIS v1.4+", controls.cis_v1_4),
+                    )
+                    if value
+                )
+                found.append(
+                    f"exclusions.{name} changes {alarm.id}: its pattern is no longer the exact "
+                    f"compliance text ({listed} fail); `trailwatch coverage` shows "
+                    '"exclusion added"'
+                )
+        return tuple(found)
 
     def alarm(self, event_id: str) -> Alarm:
         """The deployed alarm of an event id (KeyError when disabled or unknown)."""
@@ -161,6 +193,14 @@ def resolve_alarms(config: Config, catalog: Catalog) -> tuple[Alarm, ...]:
             except ValueError as err:
                 raise ConfigError(f"overrides.{event_id}: {err}") from None
         pattern = event.pattern_for(config.pattern_profile)
+        applied = clauses_for(event_id, config.exclusions)
+        if applied:
+            pattern = with_clauses(pattern, [clause for _, clause in applied])
+            if len(pattern) > MAX_PATTERN_LENGTH:
+                raise ConfigError(
+                    f"exclusions: the {event_id} pattern would be {len(pattern)} characters "
+                    f"(limit {MAX_PATTERN_LENGTH}); list fewer roles"
+                )
         alarms.append(
             Alarm(
                 event=event,
@@ -169,6 +209,7 @@ def resolve_alarms(config: Config, catalog: Catalog) -> tuple[Alarm, ...]:
                 alarm_name=config.name_prefix + event.alarm_name,
                 settings=settings,
                 exact=pattern == event.pattern,
+                exclusions=tuple(name for name, _ in applied),
             )
         )
     if not alarms:

@@ -26,10 +26,12 @@ def run(args: argparse.Namespace) -> int:
             alarm.metric_name,
             alarm.alarm_name,
             f"{alarm.settings.threshold:g}",
-            "yes" if alarm.exact else "variant",
+            "yes" if alarm.exact else ("exclusion" if alarm.exclusions else "variant"),
         )
     console = Console()
     console.print(table)
+    for warning in deployment.warnings:
+        Console(stderr=True).print(f"[yellow]warning:[/yellow] {warning}")
     for target in deployment.targets:
         console.print(
             f"stack {deployment.stack_name(target)}: {target.region}, "
