@@ -26,7 +26,7 @@ ifneq ($(CI),)
 export TRAILWATCH_REQUIRE_TOOLS := 1
 endif
 
-.PHONY: help install synth test bench lint clean
+.PHONY: help install synth test bench lint clean demo
 
 help:
 	@echo "make demo     deploy every target onto the local AWS emulator, show state and drill"
@@ -69,6 +69,9 @@ $(TOOLS)/%/.synced: tools/%/Pipfile.lock | $(PIPENV)
 	$(PYTHON) -m venv $(TOOLS)/$*
 	VIRTUAL_ENV=$(CURDIR)/$(TOOLS)/$* PIPENV_PIPFILE=tools/$*/Pipfile $(PIPENV) sync
 	touch $@
+
+demo: install
+	$(VENV)/bin/python -m trailwatch.demo
 
 synth: install
 	$(VENV)/bin/python main.py

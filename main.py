@@ -19,6 +19,8 @@ def main() -> int:
 
     from stacks.target_stack import TargetStack
 
+    # jsii creates only the last folder of the outdir.
+    deployment.outdir.mkdir(parents=True, exist_ok=True)
     app = App(outdir=str(deployment.outdir))
     for target in deployment.targets:
         TargetStack(app, deployment, target)

@@ -111,9 +111,12 @@ def terraform_env() -> dict[str, str]:
 
     if terraform_binary() is None:
         missing_tool("terraform is not on PATH")
-    if provider_mirror() is None and not os.environ.get("TF_CLI_CONFIG_FILE"):
-        missing_tool("no offline AWS provider mirror and no Terraform CLI config")
-    config = os.environ.get("TF_CLI_CONFIG_FILE") or str(REPO / ".tools" / "terraform.rc")
+    if provider_mirror() is None:
+        missing_tool("no offline AWS provider mirror (no registry is reachable here)")
+    # Some images export TF_CLI_CONFIG_FILE naming a file that does not exist.
+    config = os.environ.get("TF_CLI_CONFIG_FILE", "")
+    if not Path(config).is_file():
+        config = str(REPO / ".tools" / "terraform.rc")
     if not Path(config).is_file():
         missing_tool(f"Terraform CLI config {config} is missing: run `make install`")
     return {**os.environ, "TF_CLI_CONFIG_FILE": config, "CHECKPOINT_DISABLE": "1",

@@ -1,0 +1,169 @@
+"""The default config deployed for real (Terraform, the AWS provider) onto the local emulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tests.conftest import default_config
+from trailwatch.config import CreateTrail, Target
+
+if TYPE_CHECKING:
+    from tests.emulator_fixtures import Lab
+
+pytest_plugins = ["tests.emulator_fixtures"]
+
+ACCOUNT = "123456789012"  # moto's
+
+
+def test_every_stack_plans_no_changes_right_after_deploy(lab: Lab) -> None:
+    plans = lab.each(lambda target: lab.terraform(target).plan())
+    assert sorted(plans) == ["eu", "primary"]
+    for target, plan in plans.items():
+        assert not plan.changed, (target, plan.changes)
+        assert plan.changes == ()
+
+
+def test_each_stack_keeps_its_own_state_file(lab: Lab) -> None:
+    files = sorted(p.name for p in lab.state_dir.iterdir())
+    assert files == ["trailwatch-eu.tfstate", "trailwatch-primary.tfstate"]
+    for target in lab.deployment().targets:
+        stack = f"trailwatch-{target.name}"
+        state = lab.state_file(stack)
+        trails = [r for r in state["resources"] if r["type"] == "aws_cloudtrail"]
+        assert [t["instances"][0]["attributes"]["name"] for t in trails] == [stack]
+        filters = [r for r in state["resources"] if r["type"] == "aws_cloudwatch_log_metric_filter"]
+        groups = {f["instances"][0]["attributes"]["log_group_name"] for f in filters}
+        assert groups == {f"/trailwatch/{target.name}/cloudtrail"}
+        # The synthesized backend points there relatively: no absolute path in the stack.
+        synthesized = json.loads((lab.outdir / "stacks" / stack / "cdk.tf.json").read_text())
+        path = synthesized["terraform"]["backend"]["local"]["path"]
+        assert not Path(path).is_absolute() and path.endswith(f".emulator/state/{stack}.tfstate")
+
+
+def test_trails_log_to_their_log_groups_through_their_roles(lab: Lab) -> None:
+    deployment = lab.deployment()
+    for target in deployment.targets:
+        assert isinstance(target.trail, CreateTrail)
+        name, group = f"trailwatch-{target.name}", deployment.log_group_name(target)
+        cloudtrail = lab.client("cloudtrail", target.region)
+        (trail,) = cloudtrail.describe_trails(trailNameList=[name])["trailList"]
+        assert trail["IsMultiRegionTrail"] is target.trail.multi_region
+        assert trail["IncludeGlobalServiceEvents"] is True
+        assert trail["LogFileValidationEnabled"] is True
+        assert trail["KmsKeyId"].startswith(f"arn:aws:kms:{target.region}:{ACCOUNT}:key/")
+        assert cloudtrail.get_trail_status(Name=trail["TrailARN"])["IsLogging"] is True
+        assert trail["CloudWatchLogsLogGroupArn"] == (
+            f"arn:aws:logs:{target.region}:{ACCOUNT}:log-group:{group}:*"
+        )
+        assert trail["CloudWatchLogsRoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/{name}-delivery"
+        (log_group,) = lab.client("logs", target.region).describe_log_groups(
+            logGroupNamePrefix=group)["logGroups"]
+        assert log_group["retentionInDays"] == 365
+        assert log_group["kmsKeyId"] == trail["KmsKeyId"]
+
+
+def test_one_filter_per_enabled_event_with_the_catalogs_exact_pattern(lab: Lab) -> None:
+    deployment = lab.deployment()
+    for target in deployment.targets:
+        logs = lab.client("logs", target.region)
+        filters = logs.describe_metric_filters(
+            logGroupName=deployment.log_group_name(target))["metricFilters"]
+        by_name = {f["filterName"]: f for f in filters}
+        assert len(filters) == len(by_name) == len(deployment.alarms) == 17
+        for alarm in deployment.alarms:
+            deployed = by_name[alarm.metric_name]
+            assert deployed["filterPattern"] == alarm.pattern  # character for character
+            (transformation,) = deployed["metricTransformations"]
+            assert transformation["metricName"] == alarm.metric_name
+            assert transformation["metricNamespace"] == "CloudTrailMetrics"
+            assert transformation["metricValue"] == "1"
+
+
+def test_one_alarm_per_filter_on_its_metric_notifying_the_topic(lab: Lab) -> None:
+    deployment = lab.deployment()
+    for target in deployment.targets:
+        topic = f"arn:aws:sns:{target.region}:{ACCOUNT}:trailwatch-{target.name}-alarms"
+        alarms = lab.client("cloudwatch", target.region).describe_alarms()["MetricAlarms"]
+        by_name = {a["AlarmName"]: a for a in alarms}
+        assert len(alarms) == len(by_name) == len(deployment.alarms)
+        for alarm in deployment.alarms:
+            deployed = by_name[alarm.alarm_name]
+            assert (deployed["MetricName"], deployed["Namespace"]) == (
+                alarm.metric_name, "CloudTrailMetrics")
+            assert deployed["AlarmActions"] == [topic]
+            assert deployed["ActionsEnabled"] is True
+            assert deployed["Threshold"] == alarm.settings.threshold
+            assert deployed["ComparisonOperator"] == alarm.settings.comparison
+            assert deployed["Period"] == alarm.settings.period
+            assert deployed["EvaluationPeriods"] == alarm.settings.evaluation_periods
+            assert deployed["TreatMissingData"] == alarm.settings.treat_missing_data
+
+
+def test_the_topic_is_encrypted_and_has_the_configs_subscriber(lab: Lab) -> None:
+    for target in lab.deployment().targets:
+        sns = lab.client("sns", target.region)
+        topic = f"arn:aws:sns:{target.region}:{ACCOUNT}:trailwatch-{target.name}-alarms"
+        assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"]
+        subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
+            ("email", "security-alerts@example.com")]
+
+
+def test_a_config_change_deploys_exactly_that_change(lab: Lab, emulator_teardown: None) -> None:
+    config = default_config()
+    config["disabled_events"] = ["ec2-instance-changes"]
+    config["overrides"] = {"console-signin-failures": {"threshold": 5}}
+    lab.synth(config)
+
+    def plan_and_apply(target: Target) -> set[tuple[str, str]]:
+        terraform = lab.terraform(target)
+        terraform.ensure_init()
+        plan_file = lab.workdir / f"{terraform.stack}.tfplan"
+        plan = terraform.plan(out=plan_file)
+        terraform.apply(plan_file)
+        return {(c.address, c.action) for c in plan.changes}
+
+    changes = lab.each(plan_and_apply)
+    for target, planned in changes.items():
+        assert planned == {
+            ("aws_cloudwatch_log_metric_filter.filter_ec2_instance_changes", "delete"),
+            ("aws_cloudwatch_metric_alarm.alarm_ec2_instance_changes", "delete"),
+            ("aws_cloudwatch_metric_alarm.alarm_console_signin_failures", "update"),
+        }, target
+    deployment = lab.deployment()
+    for target in deployment.targets:
+        alarms = {a["AlarmName"]: a for a in lab.client("cloudwatch", target.region)
+                  .describe_alarms()["MetricAlarms"]}
+        assert alarms["CloudTrailConsoleSignInFailures"]["Threshold"] == 5.0
+        assert "CloudTrailEC2InstanceChanges" not in alarms and len(alarms) == 16
+        filters = lab.client("logs", target.region).describe_metric_filters(
+            logGroupName=deployment.log_group_name(target))["metricFilters"]
+        assert "EC2InstanceEventCount" not in {f["filterName"] for f in filters}
+    code, out, _err = lab.cli(["state", "--json"])
+    assert code == 0 and json.loads(out)["drift"] is False
+
+
+def test_destroy_leaves_every_state_empty_and_the_emulator_clean(
+    lab: Lab, emulator_teardown: None
+) -> None:
+    lab.each(lambda target: lab.terraform(target).destroy())
+    for stack in ("trailwatch-primary", "trailwatch-eu"):
+        assert lab.state_file(stack)["resources"] == []
+    for region in ("us-east-1", "eu-west-1"):
+        assert lab.client("cloudtrail", region).describe_trails()["trailList"] == []
+        assert lab.client("logs", region).describe_log_groups()["logGroups"] == []
+        assert lab.client("logs", region).describe_metric_filters()["metricFilters"] == []
+        assert lab.client("cloudwatch", region).describe_alarms()["MetricAlarms"] == []
+        assert lab.client("sns", region).list_topics()["Topics"] == []
+        assert lab.client("sns", region).list_subscriptions()["Subscriptions"] == []
+        kms = lab.client("kms", region)
+        assert [a["AliasName"] for a in kms.list_aliases()["Aliases"]
+                if "trailwatch" in a["AliasName"]] == []
+        # KMS never deletes a key at once: every trailwatch key waits out its 30 days.
+        for key in kms.list_keys()["Keys"]:
+            metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+            assert metadata["KeyState"] == "PendingDeletion"
+    assert lab.client("s3", "us-east-1").list_buckets()["Buckets"] == []
+    assert lab.client("iam", "us-east-1").list_roles()["Roles"] == []

@@ -1,0 +1,180 @@
+"""`trailwatch state` on real state written by the emulator deploy, and drift against the model."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+
+from tests.conftest import default_config
+from trailwatch.state import Resource, compare, resources_from_state_file
+
+if TYPE_CHECKING:
+    from tests.emulator_fixtures import Lab
+
+pytest_plugins = ["tests.emulator_fixtures"]
+
+
+def test_state_shows_every_deployed_stack_without_drift(lab: Lab) -> None:
+    code, out, err = lab.cli(["state", "--json"])
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["drift"] is False
+    deployment = lab.deployment()
+    stacks = {s["target"]: s for s in report["stacks"]}
+    assert sorted(stacks) == ["eu", "primary"]
+    for target in deployment.targets:
+        stack = stacks[target.name]
+        assert stack["deployed"] is True and stack["findings"] == []
+        assert stack["source"] == str(lab.state_dir / f"trailwatch-{target.name}.tfstate")
+        assert stack["trail"]["multi_region"] is (target.name == "primary")
+        assert stack["trail"]["logging"] is True
+        assert stack["trail"]["log_group_arn"].endswith(f":log-group:/trailwatch/{target.name}"
+                                                        "/cloudtrail:*")
+        assert stack["log_group"]["retention_days"] == 365 and stack["log_group"]["kms_key_id"]
+        assert stack["subscriptions"] == ["email:security-alerts@example.com"]
+        assert len(stack["events"]) == 17
+        for event in stack["events"]:
+            alarm = deployment.alarm(event["event_id"])
+            assert event["filter"]["pattern"] == alarm.pattern and event["pattern_exact"]
+            assert event["alarm"]["threshold"] == alarm.settings.threshold
+            assert event["alarm"]["alarm_actions"] == [stack["topic_arn"]]
+            assert event["alarm"]["actions_enabled"] is True
+
+
+def test_state_reads_local_state_files_without_terraform(lab: Lab) -> None:
+    code, out, err = lab.cli(["state", "--json"], PATH="/nonexistent")
+    assert code == 0, err
+    assert json.loads(out)["drift"] is False
+
+
+def test_a_pattern_changed_through_boto3_is_drift_once_refreshed(lab: Lab) -> None:
+    deployment = lab.deployment()
+    logs = lab.client("logs", "us-east-1")
+    group = deployment.log_group_name(lab.target("primary"))
+    deployed = {f["filterName"]: f for f in
+                logs.describe_metric_filters(logGroupName=group)["metricFilters"]}
+    originals = {event_id: deployed[deployment.alarm(event_id).metric_name]
+                 for event_id in ("security-group-changes", "nacl-changes")}
+    edits = {
+        "security-group-changes": "{($.eventName=AuthorizeSecurityGroupIngress)}",
+        "nacl-changes": deployment.alarm("nacl-changes").pattern.replace(") || (", ")  ||  ("),
+    }
+    state_file = lab.state_dir / "trailwatch-primary.tfstate"
+    before = state_file.read_bytes()
+    try:
+        for event_id, pattern in edits.items():
+            original = originals[event_id]
+            logs.put_metric_filter(
+                logGroupName=group, filterName=original["filterName"], filterPattern=pattern,
+                metricTransformations=original["metricTransformations"])
+        # State learns about changes made outside Terraform only from a refresh.
+        code, out, _err = lab.cli(["state", "--json", "--target", "primary"])
+        assert code == 0 and json.loads(out)["drift"] is False
+
+        code, out, err = lab.cli(["state", "--json", "--target", "primary", "--refresh"])
+        assert code == 1, err
+        (stack,) = json.loads(out)["stacks"]
+        assert stack["refreshed"] is True
+        findings = {f["subject"]: f for f in stack["findings"]}
+        assert sorted(findings) == ["nacl-changes", "security-group-changes"]
+        assert all(f["kind"] == "pattern-differs" for f in findings.values())
+        changed = findings["security-group-changes"]["message"]
+        assert "differs from the catalog's (compared whitespace-exact)" in changed
+        assert "{($.eventName=AuthorizeSecurityGroupIngress)}" in changed
+        assert "whitespace only" in findings["nacl-changes"]["message"]
+        events = {e["event_id"]: e for e in stack["events"]}
+        assert events["security-group-changes"]["pattern_exact"] is False
+        # A refresh-only plan never writes state.
+        assert state_file.read_bytes() == before
+    finally:
+        for original in originals.values():
+            logs.put_metric_filter(
+                logGroupName=group, filterName=original["filterName"],
+                filterPattern=original["filterPattern"],
+                metricTransformations=original["metricTransformations"])
+
+
+def _edit(resources: list[Resource], kind: str, name: str, **values: Any) -> None:
+    for index, resource in enumerate(resources):
+        if (resource.type, resource.name) == (kind, name):
+            resources[index] = Resource(kind, name, {**resource.values, **values})
+            return
+    raise AssertionError(f"{kind}.{name} not in state")
+
+
+def test_every_kind_of_drift_is_named(lab: Lab) -> None:
+    deployment = lab.deployment()
+    primary = lab.target("primary")
+    resources = list(resources_from_state_file(lab.state_file("trailwatch-primary")))
+    assert not compare(deployment, primary, resources).findings
+    # The root-usage filter is gone: its event is missing and its alarm can never fire.
+    resources = [r for r in resources if r.name != "filter_root_account_usage"]
+    extra = next(r for r in resources if r.name == "filter_vpc_changes")
+    resources.append(Resource(extra.type, "filter_extra", {
+        **extra.values, "name": "ExtraCount",
+        "metric_transformation": [{**extra.values["metric_transformation"][0],
+                                   "name": "ExtraCount"}]}))
+    alarm = "aws_cloudwatch_metric_alarm"
+    _edit(resources, alarm, "alarm_security_group_changes", actions_enabled=False)
+    _edit(resources, alarm, "alarm_nacl_changes", alarm_actions=[])
+    _edit(resources, alarm, "alarm_console_signin_failures", threshold=10)
+    _edit(resources, "aws_cloudtrail", "trail", enable_logging=False)
+    _edit(resources, "aws_cloudwatch_log_group", "log_group", retention_in_days=90)
+
+    report = compare(deployment, primary, resources)
+    found = sorted((f.kind, f.subject) for f in report.findings)
+    assert found == [
+        ("actions-disabled", "security-group-changes"),
+        ("extra-filter", "ExtraCount"),
+        ("log-group", "/trailwatch/primary/cloudtrail"),
+        ("missing-event", "root-account-usage"),
+        ("no-actions", "nacl-changes"),
+        ("orphan-alarm", "CloudTrailRootAccountUsage"),
+        ("setting-differs", "console-signin-failures"),
+        ("trail", "trailwatch-primary"),
+    ]
+    messages = " ".join(f.message for f in report.findings)
+    assert "threshold is 10, the config says 3" in messages
+    assert "watches CloudTrailMetrics/RootAccountUsageCount, which no filter produces" in messages
+
+
+def test_the_command_exits_1_on_drift_in_a_state_file(lab: Lab, tmp_path: Path) -> None:
+    shutil.copy(lab.config_path, tmp_path / "trailwatch.yaml")
+    state_dir = tmp_path / ".emulator" / "state"
+    state_dir.mkdir(parents=True)
+    for stack in ("trailwatch-primary", "trailwatch-eu"):
+        state = copy.deepcopy(lab.state_file(stack))
+        for resource in state["resources"]:
+            if resource["type"] == "aws_cloudwatch_metric_alarm":
+                resource["instances"][0]["attributes"]["actions_enabled"] = False
+        (state_dir / f"{stack}.tfstate").write_text(json.dumps(state))
+    code, out, _err = lab.cli(["state", "--config", str(tmp_path / "trailwatch.yaml")],
+                              COLUMNS="200")
+    assert code == 1
+    assert "actions-disabled: event root-account-usage: alarm CloudTrailRootAccountUsage has " \
+        "its actions disabled" in out
+    assert "drift found" in out
+
+
+def test_an_undeployed_config_is_reported_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trailwatch.cli import main
+
+    monkeypatch.delenv("TRAILWATCH_ENDPOINT_URL", raising=False)
+    config = tmp_path / "trailwatch.yaml"
+    config.write_text(yaml.safe_dump(default_config()))
+    assert main(["state", "--json", "--config", str(config)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["drift"] is True
+    for stack in report["stacks"]:
+        assert stack["deployed"] is False
+        (finding,) = stack["findings"]
+        assert finding["kind"] == "not-deployed"
+        assert str(tmp_path / "state" / stack["stack"]) in finding["message"]

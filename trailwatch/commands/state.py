@@ -1,0 +1,143 @@
+"""`trailwatch state`: what each stack's state holds, and drift from the catalog and config.
+
+Exit 0 when every stack matches the model, 1 when there is drift (nothing deployed counts).
+`--refresh` first asks the real infrastructure (a read-only `terraform plan -refresh-only` per
+stack), so changes made outside Terraform show up; without it, state is read as last written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from trailwatch.config import Target
+    from trailwatch.state import AlarmView, StackReport
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="config file (default: TRAILWATCH_CONFIG)")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument(
+        "--refresh", action="store_true",
+        help="refresh from the real infrastructure first (read-only terraform plan "
+        "-refresh-only in each synthesized stack): shows changes made outside Terraform",
+    )
+    parser.add_argument(
+        "--target", action="append", metavar="NAME",
+        help="only this target (repeatable; default: every target)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from trailwatch.errors import TrailwatchError
+    from trailwatch.model import load_deployment
+    from trailwatch.state import compare, read_stack
+
+    deployment = load_deployment(args.config)
+    targets = deployment.targets
+    if args.target:
+        unknown = sorted(set(args.target) - {t.name for t in targets})
+        if unknown:
+            raise TrailwatchError(
+                f"--target: unknown target(s) {', '.join(unknown)}; known: "
+                + ", ".join(t.name for t in targets)
+            )
+        targets = tuple(t for t in targets if t.name in args.target)
+
+    def report(target: Target) -> StackReport:
+        resources, source = read_stack(deployment, target, refresh=args.refresh)
+        return compare(deployment, target, resources, source=source, refreshed=args.refresh)
+
+    # Refreshes run Terraform, seconds each: one thread per stack.
+    with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
+        reports = list(pool.map(report, targets))
+    drift = any(r.drift for r in reports)
+    if args.json:
+        payload = {"drift": drift, "stacks": [dataclasses.asdict(r) for r in reports]}
+        print(json.dumps(payload, indent=2))
+    else:
+        from rich.console import Console
+
+        console = Console()
+        for stack_report in reports:
+            _print_report(console, stack_report)
+        console.print(
+            "[bold red]drift found[/]" if drift else "[bold green]no drift[/]: state matches "
+            "the catalog and config"
+        )
+    return 1 if drift else 0
+
+
+def _print_report(console: Console, report: StackReport) -> None:
+    from rich.table import Table
+
+    console.rule(f"[bold]{report.stack}[/] ({report.region})")
+    console.print(f"state: {report.source}" + (" (refreshed)" if report.refreshed else ""))
+    if not report.deployed:
+        _print_findings(console, report)
+        return
+    if report.trail:
+        trail = report.trail
+        console.print(
+            f"trail [bold]{trail.name}[/]: multi-region {_yes(trail.multi_region)}, logging "
+            f"{_yes(trail.logging)}, log group {trail.log_group_arn or '-'}"
+        )
+    else:
+        console.print("trail: not managed here (existing trail)")
+    if report.log_group:
+        group = report.log_group
+        console.print(
+            f"log group [bold]{group.name}[/]: retention {group.retention_days or 'forever'} "
+            f"days, KMS {group.kms_key_id or 'none'}"
+        )
+    console.print(
+        f"topic {report.topic_arn or '-'}: "
+        + (", ".join(report.subscriptions) or "no subscriptions in this stack")
+    )
+    namespaces = sorted({e.filter.namespace for e in report.events if e.filter})
+    table = Table(title=f"filters and alarms (namespace {', '.join(namespaces) or '-'})")
+    for column in ("event", "filter", "pattern", "alarm", "threshold", "actions"):
+        table.add_column(column, overflow="fold")
+    for event in report.events:
+        flt, alarm = event.filter, event.alarm
+        metric = "" if flt is None or flt.metric_name == flt.name else f" → {flt.metric_name}"
+        table.add_row(
+            event.event_id,
+            f"{flt.name}{metric}" if flt else "[red]missing[/]",
+            "catalog" if event.pattern_exact else ("[red]differs[/]" if flt else "-"),
+            alarm.name if alarm else "[red]missing[/]",
+            f"{alarm.comparison_symbol} {alarm.threshold:g}" if alarm else "-",
+            _actions(alarm) if alarm else "-",
+        )
+    console.print(table)
+    _print_findings(console, report)
+
+
+def _print_findings(console: Console, report: StackReport) -> None:
+    from rich.markup import escape
+
+    if not report.findings:
+        console.print("[green]no drift[/]")
+        return
+    for finding in report.findings:
+        console.print(f"[red]drift[/] {finding.kind}: {escape(finding.message)}")
+
+
+def _actions(alarm: AlarmView) -> str:
+    if not alarm.actions_enabled:
+        return "[red]disabled[/]"
+    if not alarm.alarm_actions:
+        return "[red]none[/]"
+    return ", ".join(a.rsplit(":", 1)[-1] for a in alarm.alarm_actions)
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "[red]no[/]"
