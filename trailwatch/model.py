@@ -6,6 +6,7 @@ Stacks, replay, coverage, state and plan reports all read this, never the files 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +110,18 @@ class Deployment:
             if alarm.id == event_id:
                 return alarm
         raise KeyError(event_id)
+
+    def select_targets(self, names: Sequence[str] | None) -> tuple[Target, ...]:
+        """The targets named (all when none are); an unknown name is an error."""
+        if not names:
+            return self.targets
+        known = [t.name for t in self.targets]
+        unknown = sorted(set(names) - set(known))
+        if unknown:
+            raise ConfigError(
+                f"--target: unknown target(s) {', '.join(unknown)}; known: {', '.join(known)}"
+            )
+        return tuple(t for t in self.targets if t.name in names)
 
     @staticmethod
     def stack_name(target: Target) -> str:

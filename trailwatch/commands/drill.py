@@ -47,15 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     deployment = load_deployment(args.config)
     endpoint = args.endpoint_url or deployment.endpoint_url
-    targets = deployment.targets
-    if args.target:
-        unknown = sorted(set(args.target) - {t.name for t in targets})
-        if unknown:
-            raise TrailwatchError(
-                f"--target: unknown target(s) {', '.join(unknown)}; known: "
-                + ", ".join(t.name for t in targets)
-            )
-        targets = tuple(t for t in targets if t.name in args.target)
+    targets = deployment.select_targets(args.target)
     if args.wait_timeout < 0:
         raise TrailwatchError("--wait-timeout must be 0 or more seconds")
 

@@ -37,20 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from trailwatch.errors import TrailwatchError
     from trailwatch.model import load_deployment
     from trailwatch.state import compare, read_stack
 
     deployment = load_deployment(args.config)
-    targets = deployment.targets
-    if args.target:
-        unknown = sorted(set(args.target) - {t.name for t in targets})
-        if unknown:
-            raise TrailwatchError(
-                f"--target: unknown target(s) {', '.join(unknown)}; known: "
-                + ", ".join(t.name for t in targets)
-            )
-        targets = tuple(t for t in targets if t.name in args.target)
+    targets = deployment.select_targets(args.target)
 
     def report(target: Target) -> StackReport:
         resources, source = read_stack(deployment, target, refresh=args.refresh)
