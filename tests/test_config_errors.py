@@ -179,3 +179,13 @@ def test_cli_validate_reports_bad_config_without_traceback(tmp_path: Path) -> No
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "overrides.vpc-changes.threshold: Input should be a valid number" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["state", "drill"])
+def test_unknown_target_is_named_with_the_known_ones(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trailwatch.cli import main
+
+    assert main([command, "--target", "nope", "--config", str(REPO / "trailwatch.yaml")]) == 2
+    assert "--target: unknown target(s) nope; known: primary, eu" in capsys.readouterr().err
