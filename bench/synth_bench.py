@@ -30,13 +30,17 @@ def run_once(command: list[str], outdir: Path) -> tuple[float, float]:
     env = {**os.environ, "CDKTF_OUTDIR": str(outdir), "PYTHONPATH": str(REPO)}
     env.pop("TRAILWATCH_ENDPOINT_URL", None)
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     if status != 0:
-        raise SystemExit(f"synth failed: {' '.join(command)}\n{process.stderr.read().decode()}"
-                         if process.stderr else "synth failed")
+        raise SystemExit(
+            f"synth failed: {' '.join(command)}\n{process.stderr.read().decode()}"
+            if process.stderr
+            else "synth failed"
+        )
     # ru_maxrss of the waited process is the largest of it and its waited children (kB).
     return elapsed, usage.ru_maxrss / 1024
 
@@ -55,8 +59,11 @@ def main() -> int:
             # Interleaved, so that machine noise hits both sides alike.
             fast.append(run_once(fast_cmd, Path(tmp) / f"fast-{index}"))
             baseline.append(run_once(baseline_cmd, Path(tmp) / f"base-{index}"))
-            print(f"run {index + 1}/{args.runs}: fast {fast[-1][0]:.2f} s, "
-                  f"ordinary import {baseline[-1][0]:.2f} s", file=sys.stderr)
+            print(
+                f"run {index + 1}/{args.runs}: fast {fast[-1][0]:.2f} s, "
+                f"ordinary import {baseline[-1][0]:.2f} s",
+                file=sys.stderr,
+            )
     fast_median = statistics.median(t for t, _ in fast)
     base_median = statistics.median(t for t, _ in baseline)
     result = {
@@ -72,8 +79,10 @@ def main() -> int:
     (out / "synth.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"synth, default config, median of {args.runs}:")
     print(f"  fast import      {result['fast_synth_s']:7.2f} s  peak {result['fast_peak_mib']} MiB")
-    print(f"  ordinary import  {result['ordinary_import_synth_s']:7.2f} s  "
-          f"peak {result['ordinary_peak_mib']} MiB")
+    print(
+        f"  ordinary import  {result['ordinary_import_synth_s']:7.2f} s  "
+        f"peak {result['ordinary_peak_mib']} MiB"
+    )
     print(f"  ratio            {result['ratio']:7.3f}  (target <= 0.30)")
     return 0
 

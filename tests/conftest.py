@@ -35,8 +35,11 @@ def default_config() -> dict[str, Any]:
     return data
 
 
-def run_synth(config: dict[str, Any], workdir: Path, extra_env: dict[str, str] | None = None,
-              ) -> subprocess.CompletedProcess[str]:
+def run_synth(
+    config: dict[str, Any],
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Write a config beside an output folder and run `python main.py` on it."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "trailwatch.yaml"
@@ -44,8 +47,14 @@ def run_synth(config: dict[str, Any], workdir: Path, extra_env: dict[str, str] |
     env = {k: v for k, v in os.environ.items() if k != "TRAILWATCH_ENDPOINT_URL"}
     env.update(TRAILWATCH_CONFIG=str(config_path), CDKTF_OUTDIR=str(workdir / "cdktf.out"))
     env.update(extra_env or {})
-    return subprocess.run([sys.executable, str(REPO / "main.py")], cwd=workdir, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(REPO / "main.py")],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 class Synth:
@@ -119,5 +128,9 @@ def terraform_env() -> dict[str, str]:
         config = str(REPO / ".tools" / "terraform.rc")
     if not Path(config).is_file():
         missing_tool(f"Terraform CLI config {config} is missing: run `make install`")
-    return {**os.environ, "TF_CLI_CONFIG_FILE": config, "CHECKPOINT_DISABLE": "1",
-            "TF_IN_AUTOMATION": "1"}
+    return {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": config,
+        "CHECKPOINT_DISABLE": "1",
+        "TF_IN_AUTOMATION": "1",
+    }

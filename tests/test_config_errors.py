@@ -50,57 +50,136 @@ CONFIG_ERRORS = [
     ("not yaml", "targets: [unclosed", "not valid YAML"),
     ("not a mapping", "- just\n- a list\n", "must be a YAML mapping"),
     ("unknown field", with_changes(namspace="X"), "namspace: unknown field"),
-    ("bad region", with_changes(targets=[{"name": "a", "region": "europe"}]),
-     "targets[0].region: must be"),
-    ("bad account id", with_changes(targets=[{"name": "a", "region": "us-east-1",
-                                              "account_id": "12345"}]),
-     "targets[0].account_id"),
-    ("duplicate target", with_changes(targets=[
-        {"name": "a", "region": "us-east-1", "trail": {"mode": "existing", "log_group_name": "x"}},
-        {"name": "a", "region": "us-east-2", "trail": {"mode": "existing", "log_group_name": "y"}}]),
-     "target name 'a' is used twice"),
-    ("two multi-region trails", with_changes(targets=[
-        {"name": "a", "region": "us-east-1"}, {"name": "b", "region": "us-east-2"}]),
-     "would both create a multi-region trail"),
-    ("short retention", with_changes(targets=[
-        {"name": "a", "region": "us-east-1", "trail": {"mode": "create", "retention_days": 90}}]),
-     "targets[0].trail: retention_days 90 is below a year"),
-    ("retention not allowed", with_changes(targets=[
-        {"name": "a", "region": "us-east-1", "trail": {"mode": "create", "retention_days": 366}}]),
-     "targets[0].trail.retention_days: 366 is not a CloudWatch Logs retention"),
-    ("unknown trail mode", with_changes(targets=[
-        {"name": "a", "region": "us-east-1", "trail": {"mode": "import"}}]),
-     "targets[0].trail"),
-    ("existing without log group", with_changes(targets=[
-        {"name": "a", "region": "us-east-1", "trail": {"mode": "existing"}}]),
-     "targets[0].trail.log_group_name: Field required"),
+    (
+        "bad region",
+        with_changes(targets=[{"name": "a", "region": "europe"}]),
+        "targets[0].region: must be",
+    ),
+    (
+        "bad account id",
+        with_changes(targets=[{"name": "a", "region": "us-east-1", "account_id": "12345"}]),
+        "targets[0].account_id",
+    ),
+    (
+        "duplicate target",
+        with_changes(
+            targets=[
+                {
+                    "name": "a",
+                    "region": "us-east-1",
+                    "trail": {"mode": "existing", "log_group_name": "x"},
+                },
+                {
+                    "name": "a",
+                    "region": "us-east-2",
+                    "trail": {"mode": "existing", "log_group_name": "y"},
+                },
+            ]
+        ),
+        "target name 'a' is used twice",
+    ),
+    (
+        "two multi-region trails",
+        with_changes(
+            targets=[{"name": "a", "region": "us-east-1"}, {"name": "b", "region": "us-east-2"}]
+        ),
+        "would both create a multi-region trail",
+    ),
+    (
+        "short retention",
+        with_changes(
+            targets=[
+                {
+                    "name": "a",
+                    "region": "us-east-1",
+                    "trail": {"mode": "create", "retention_days": 90},
+                }
+            ]
+        ),
+        "targets[0].trail: retention_days 90 is below a year",
+    ),
+    (
+        "retention not allowed",
+        with_changes(
+            targets=[
+                {
+                    "name": "a",
+                    "region": "us-east-1",
+                    "trail": {"mode": "create", "retention_days": 366},
+                }
+            ]
+        ),
+        "targets[0].trail.retention_days: 366 is not a CloudWatch Logs retention",
+    ),
+    (
+        "unknown trail mode",
+        with_changes(targets=[{"name": "a", "region": "us-east-1", "trail": {"mode": "import"}}]),
+        "targets[0].trail",
+    ),
+    (
+        "existing without log group",
+        with_changes(targets=[{"name": "a", "region": "us-east-1", "trail": {"mode": "existing"}}]),
+        "targets[0].trail.log_group_name: Field required",
+    ),
     ("no subscriber", with_changes(notifications={}), "alarms need a subscriber"),
-    ("bad email", with_changes(notifications={"emails": ["not-an-address"]}),
-     "notifications.emails[0]"),
-    ("bad sqs endpoint", with_changes(notifications={
-        "subscriptions": [{"protocol": "sqs", "endpoint": "https://queue"}]}),
-     "is not a valid sqs endpoint"),
-    ("unknown disabled event", with_changes(disabled_events=["root-usage"]),
-     "disabled_events: unknown event id(s) root-usage"),
-    ("unknown override", with_changes(overrides={"vpc": {"threshold": 2}}),
-     "overrides: unknown event id(s) vpc"),
-    ("override breaks datapoints", with_changes(overrides={"vpc-changes": {
-        "datapoints_to_alarm": 3}}), "datapoints_to_alarm (3) cannot exceed evaluation_periods"),
-    ("bad period", with_changes(overrides={"vpc-changes": {"period": 90}}),
-     "overrides.vpc-changes.period"),
-    ("unknown profile", with_changes(pattern_profile="cis-v9"),
-     "pattern_profile: 'cis-v9' is not a profile"),
-    ("s3 backend without bucket", with_changes(backend={"type": "s3", "region": "us-east-1"}),
-     "backend.bucket: Field required"),
-    ("all events disabled", with_changes(disabled_events=sorted(
-        p.stem for p in (REPO / "events").glob("*.yaml"))), "every event is disabled"),
-    ("bucket name too long", with_changes(name_prefix="a-very-long-prefix-for-every-name-"),
-     "S3 allows 63"),
+    (
+        "bad email",
+        with_changes(notifications={"emails": ["not-an-address"]}),
+        "notifications.emails[0]",
+    ),
+    (
+        "bad sqs endpoint",
+        with_changes(
+            notifications={"subscriptions": [{"protocol": "sqs", "endpoint": "https://queue"}]}
+        ),
+        "is not a valid sqs endpoint",
+    ),
+    (
+        "unknown disabled event",
+        with_changes(disabled_events=["root-usage"]),
+        "disabled_events: unknown event id(s) root-usage",
+    ),
+    (
+        "unknown override",
+        with_changes(overrides={"vpc": {"threshold": 2}}),
+        "overrides: unknown event id(s) vpc",
+    ),
+    (
+        "override breaks datapoints",
+        with_changes(overrides={"vpc-changes": {"datapoints_to_alarm": 3}}),
+        "datapoints_to_alarm (3) cannot exceed evaluation_periods",
+    ),
+    (
+        "bad period",
+        with_changes(overrides={"vpc-changes": {"period": 90}}),
+        "overrides.vpc-changes.period",
+    ),
+    (
+        "unknown profile",
+        with_changes(pattern_profile="cis-v9"),
+        "pattern_profile: 'cis-v9' is not a profile",
+    ),
+    (
+        "s3 backend without bucket",
+        with_changes(backend={"type": "s3", "region": "us-east-1"}),
+        "backend.bucket: Field required",
+    ),
+    (
+        "all events disabled",
+        with_changes(disabled_events=sorted(p.stem for p in (REPO / "events").glob("*.yaml"))),
+        "every event is disabled",
+    ),
+    (
+        "bucket name too long",
+        with_changes(name_prefix="a-very-long-prefix-for-every-name-"),
+        "S3 allows 63",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "config", "message"), CONFIG_ERRORS,
-                         ids=[c[0] for c in CONFIG_ERRORS])
+@pytest.mark.parametrize(
+    ("case", "config", "message"), CONFIG_ERRORS, ids=[c[0] for c in CONFIG_ERRORS]
+)
 def test_bad_config_names_file_and_field(
     tmp_path: Path, case: str, config: dict[str, Any] | str | None, message: str
 ) -> None:
@@ -113,30 +192,53 @@ def test_bad_config_names_file_and_field(
             load(tmp_path, config)
     text = str(raised.value)
     assert message in text
-    if case not in ("unknown disabled event", "unknown override", "override breaks datapoints",
-                    "unknown profile", "all events disabled", "bucket name too long"):
+    if case not in (
+        "unknown disabled event",
+        "unknown override",
+        "override breaks datapoints",
+        "unknown profile",
+        "all events disabled",
+        "bucket name too long",
+    ):
         assert "trailwatch.yaml" in text or "absent.yaml" in text
 
 
 EVENT_ERRORS = [
     ("event not yaml", "id: [", "not valid YAML"),
-    ("event missing pattern", custom_event(pattern=None), "pattern: Input should be a valid string"),
+    (
+        "event missing pattern",
+        custom_event(pattern=None),
+        "pattern: Input should be a valid string",
+    ),
     ("event unknown field", custom_event(treshold=1), "treshold: unknown field"),
     ("event bad severity", custom_event(severity="urgent"), "severity: Input should be"),
-    ("event pattern too long", custom_event(pattern="{$.a = " + "x" * 1030 + "}"),
-     "pattern: String should have at most 1024 characters"),
-    ("event pattern syntax", custom_event(pattern="{($.eventName = CreateVpc) || }"),
-     "pattern: column"),
+    (
+        "event pattern too long",
+        custom_event(pattern="{$.a = " + "x" * 1030 + "}"),
+        "pattern: String should have at most 1024 characters",
+    ),
+    (
+        "event pattern syntax",
+        custom_event(pattern="{($.eventName = CreateVpc) || }"),
+        "pattern: column",
+    ),
     ("event duplicate id", custom_event(id="vpc-changes"), "id: 'vpc-changes' is already defined"),
-    ("event duplicate metric", custom_event(metric_name="VpcEventCount"),
-     "metric_name: 'VpcEventCount' is already used"),
-    ("event negative threshold", custom_event(alarm={**EVENT["alarm"], "threshold": -1}),
-     "alarm.threshold"),
+    (
+        "event duplicate metric",
+        custom_event(metric_name="VpcEventCount"),
+        "metric_name: 'VpcEventCount' is already used",
+    ),
+    (
+        "event negative threshold",
+        custom_event(alarm={**EVENT["alarm"], "threshold": -1}),
+        "alarm.threshold",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "event", "message"), EVENT_ERRORS,
-                         ids=[c[0] for c in EVENT_ERRORS])
+@pytest.mark.parametrize(
+    ("case", "event", "message"), EVENT_ERRORS, ids=[c[0] for c in EVENT_ERRORS]
+)
 def test_bad_event_file_names_file_and_field(
     tmp_path: Path, case: str, event: dict[str, Any] | str, message: str
 ) -> None:
@@ -163,8 +265,9 @@ def test_user_event_is_added_beside_the_catalog(tmp_path: Path) -> None:
 
 
 def test_main_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
-    result = run_synth(with_changes(targets=[{"name": "Bad Name", "region": "us-east-1"}]),
-                       tmp_path)
+    result = run_synth(
+        with_changes(targets=[{"name": "Bad Name", "region": "us-east-1"}]), tmp_path
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "targets[0].name: must be" in result.stderr
@@ -174,8 +277,12 @@ def test_main_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
 def test_cli_validate_reports_bad_config_without_traceback(tmp_path: Path) -> None:
     path = tmp_path / "trailwatch.yaml"
     path.write_text(yaml.safe_dump(with_changes(overrides={"vpc-changes": {"threshold": "high"}})))
-    result = subprocess.run([sys.executable, "-m", "trailwatch.cli", "validate", "--config",
-                             str(path)], capture_output=True, text=True, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "trailwatch.cli", "validate", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "overrides.vpc-changes.threshold: Input should be a valid number" in result.stderr

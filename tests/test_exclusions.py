@@ -49,12 +49,20 @@ def test_assumed_role_signin_failures_are_dropped_iam_user_failures_kept(
     assert alarm.exclusions == ("assumed_role_console_signins",)
     assert alarm.exact is False
     pattern = compile_pattern(alarm.pattern)
-    failures = records(shared_samples_dir, lambda r: r.get("eventName") == "ConsoleLogin"
-                       and r.get("errorMessage") == "Failed authentication")
+    failures = records(
+        shared_samples_dir,
+        lambda r: (
+            r.get("eventName") == "ConsoleLogin"
+            and r.get("errorMessage") == "Failed authentication"
+        ),
+    )
     assert failures and all(pattern.matches(r) for r in failures)
     sso = copy.deepcopy(failures[0])
-    sso["userIdentity"] = {"type": "AssumedRole", "accountId": "111122223333",
-                           "principalId": "AROAEXAMPLE:jane@example.com"}
+    sso["userIdentity"] = {
+        "type": "AssumedRole",
+        "accountId": "111122223333",
+        "principalId": "AROAEXAMPLE:jane@example.com",
+    }
     assert compile_pattern(deployment.alarm("console-signin-failures").event.pattern).matches(sso)
     assert not pattern.matches(sso)
     # The MFA alarm already ignores federated sign-ins: left exact.
@@ -64,8 +72,15 @@ def test_assumed_role_signin_failures_are_dropped_iam_user_failures_kept(
 def test_service_linked_role_denials_are_dropped_others_kept(
     tmp_path: Path, shared_samples_dir: Path
 ) -> None:
-    deployment = deployment_with(tmp_path, {"service_linked_role_denials": [
-        "AWSServiceRoleForConfig", "AWSServiceRoleForAmazonGuardDuty"]})
+    deployment = deployment_with(
+        tmp_path,
+        {
+            "service_linked_role_denials": [
+                "AWSServiceRoleForConfig",
+                "AWSServiceRoleForAmazonGuardDuty",
+            ]
+        },
+    )
     alarm = deployment.alarm("authorization-failures")
     parse_pattern(alarm.pattern)
     pattern = compile_pattern(alarm.pattern)
@@ -74,16 +89,19 @@ def test_service_linked_role_denials_are_dropped_others_kept(
     assert len(denials) > 5
     # Every real denial (IAM users, root and other roles) still fires.
     assert all(pattern.matches(r) for r in denials)
-    from_config = copy.deepcopy(next(
-        r for r in denials if "sessionContext" in r.get("userIdentity", {})))
+    from_config = copy.deepcopy(
+        next(r for r in denials if "sessionContext" in r.get("userIdentity", {}))
+    )
     from_config["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"] = (
-        "AWSServiceRoleForConfig")
+        "AWSServiceRoleForConfig"
+    )
     assert exact.matches(from_config)
     assert not pattern.matches(from_config)
     assert deployment.warnings == (
         "exclusions.service_linked_role_denials changes authorization-failures: its pattern is "
         "no longer the exact compliance text (Security Hub CloudWatch.2, CIS v1.2 3.1, "
-        'CIS v1.4+ 4.1 fail); `trailwatch coverage` shows "exclusion added"',)
+        'CIS v1.4+ 4.1 fail); `trailwatch coverage` shows "exclusion added"',
+    )
 
 
 def test_too_many_roles_is_a_config_error(tmp_path: Path) -> None:
@@ -93,6 +111,9 @@ def test_too_many_roles_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_bad_role_name_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"service_linked_role_denials\[0\]: must be a "
-                       "service-linked role name"):
+    with pytest.raises(
+        ConfigError,
+        match=r"service_linked_role_denials\[0\]: must be a "
+        "service-linked role name",
+    ):
         deployment_with(tmp_path, {"service_linked_role_denials": ["admin"]})

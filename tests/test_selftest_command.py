@@ -52,10 +52,16 @@ def test_user_event_with_a_wrong_sample_fails_and_says_which(
     events.mkdir()
     record = VPC["samples"]["match"][0]["record"]
     event = {k: v for k, v in VPC.items() if k != "profiles"}
-    event.update(id="create-vpc-only", metric_name="CreateVpcCount", alarm_name="CreateVpcOnly",
-                 pattern="{ $.eventName = DeleteVpc }",
-                 samples={"match": [{"note": "a CreateVpc call", "record": record}] * 2,
-                          "no_match": [{"note": "nothing", "record": {"eventName": "X"}}] * 2})
+    event.update(
+        id="create-vpc-only",
+        metric_name="CreateVpcCount",
+        alarm_name="CreateVpcOnly",
+        pattern="{ $.eventName = DeleteVpc }",
+        samples={
+            "match": [{"note": "a CreateVpc call", "record": record}] * 2,
+            "no_match": [{"note": "nothing", "record": {"eventName": "X"}}] * 2,
+        },
+    )
     (events / "create-vpc.yaml").write_text(yaml.safe_dump(event))
     config = write_config(tmp_path, event_directories=["my-events"])
     code, report = run_json(capsys, config)

@@ -28,8 +28,10 @@ def test_one_stack_per_target(default_synth: Synth) -> None:
     assert default_synth.stack_names() == ["trailwatch-eu", "trailwatch-primary"]
 
 
-@pytest.mark.parametrize(("stack", "region", "multi_region"), [
-    ("trailwatch-primary", "us-east-1", True), ("trailwatch-eu", "eu-west-1", False)])
+@pytest.mark.parametrize(
+    ("stack", "region", "multi_region"),
+    [("trailwatch-primary", "us-east-1", True), ("trailwatch-eu", "eu-west-1", False)],
+)
 def test_each_stack_has_its_own_provider_region_and_state(
     default_synth: Synth, stack: str, region: str, multi_region: bool
 ) -> None:
@@ -72,9 +74,12 @@ def test_delivery_role_is_trusted_only_by_this_trail(default_synth: Synth) -> No
     assert statement["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
     assert statement["Condition"] == {
         "StringEquals": {"aws:SourceAccount": "${data.aws_caller_identity.current.account_id}"},
-        "ArnLike": {"aws:SourceArn": (
-            "arn:${data.aws_partition.current.partition}:cloudtrail:us-east-1:"
-            "${data.aws_caller_identity.current.account_id}:trail/trailwatch-primary")},
+        "ArnLike": {
+            "aws:SourceArn": (
+                "arn:${data.aws_partition.current.partition}:cloudtrail:us-east-1:"
+                "${data.aws_caller_identity.current.account_id}:trail/trailwatch-primary"
+            )
+        },
     }
 
 
@@ -92,8 +97,15 @@ def test_delivery_role_has_one_statement_for_its_log_streams(default_synth: Synt
 def test_log_bucket_is_private_versioned_and_encrypted_with_the_key(default_synth: Synth) -> None:
     stack = "trailwatch-primary"
     block = only(default_synth.resources(stack, "aws_s3_bucket_public_access_block"))
-    assert all(block[k] is True for k in (
-        "block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    assert all(
+        block[k] is True
+        for k in (
+            "block_public_acls",
+            "block_public_policy",
+            "ignore_public_acls",
+            "restrict_public_buckets",
+        )
+    )
     ownership = only(default_synth.resources(stack, "aws_s3_bucket_ownership_controls"))
     assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
     versioning = only(default_synth.resources(stack, "aws_s3_bucket_versioning"))
@@ -114,14 +126,23 @@ def test_bucket_policy_lets_only_this_trail_write_and_denies_plain_http(
     bucket_policy = only(default_synth.resources("trailwatch-primary", "aws_s3_bucket_policy"))
     statements = {s["Sid"]: s for s in policy(bucket_policy)["Statement"]}
     assert set(statements) == {"CloudTrailAclCheck", "CloudTrailWrite", "DenyInsecureTransport"}
-    trail_arn = ("arn:${data.aws_partition.current.partition}:cloudtrail:us-east-1:"
-                 "${data.aws_caller_identity.current.account_id}:trail/trailwatch-primary")
-    assert statements["CloudTrailAclCheck"]["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn
+    trail_arn = (
+        "arn:${data.aws_partition.current.partition}:cloudtrail:us-east-1:"
+        "${data.aws_caller_identity.current.account_id}:trail/trailwatch-primary"
+    )
+    assert (
+        statements["CloudTrailAclCheck"]["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn
+    )
     write = statements["CloudTrailWrite"]
     assert write["Condition"]["StringEquals"] == {
-        "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}
+        "s3:x-amz-acl": "bucket-owner-full-control",
+        "aws:SourceArn": trail_arn,
+    }
     deny = statements["DenyInsecureTransport"]
-    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    assert (deny["Effect"], deny["Condition"]) == (
+        "Deny",
+        {"Bool": {"aws:SecureTransport": "false"}},
+    )
 
 
 def test_key_rotates_and_lets_each_service_use_it_only_under_conditions(
@@ -131,10 +152,16 @@ def test_key_rotates_and_lets_each_service_use_it_only_under_conditions(
     assert key["enable_key_rotation"] is True
     statements = {s["Sid"]: s for s in policy(key)["Statement"]}
     assert set(statements) == {
-        "AccountAdministers", "CloudTrailEncryptsLogs", "CloudWatchLogsEncryptsLogGroup",
-        "CloudWatchAlarmsPublishToEncryptedTopic"}
-    for sid in ("CloudTrailEncryptsLogs", "CloudWatchLogsEncryptsLogGroup",
-                "CloudWatchAlarmsPublishToEncryptedTopic"):
+        "AccountAdministers",
+        "CloudTrailEncryptsLogs",
+        "CloudWatchLogsEncryptsLogGroup",
+        "CloudWatchAlarmsPublishToEncryptedTopic",
+    }
+    for sid in (
+        "CloudTrailEncryptsLogs",
+        "CloudWatchLogsEncryptsLogGroup",
+        "CloudWatchAlarmsPublishToEncryptedTopic",
+    ):
         assert statements[sid]["Condition"], sid
     alarms = statements["CloudWatchAlarmsPublishToEncryptedTopic"]
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
@@ -153,7 +180,9 @@ def test_topic_is_encrypted_and_only_account_alarms_publish(default_synth: Synth
     assert statement["Condition"]["ArnLike"]["aws:SourceArn"].endswith(":alarm:*")
     subscription = only(default_synth.resources(stack, "aws_sns_topic_subscription"))
     assert (subscription["protocol"], subscription["endpoint"]) == (
-        "email", "security-alerts@example.com")
+        "email",
+        "security-alerts@example.com",
+    )
 
 
 @pytest.mark.parametrize("stack", ["trailwatch-primary", "trailwatch-eu"])
@@ -171,10 +200,15 @@ def test_one_filter_and_one_alarm_per_event_on_the_same_metric(
         assert metric_filter["log_group_name"] == "${aws_cloudwatch_log_group.log_group.name}"
         transformation = metric_filter["metric_transformation"]
         assert transformation == {
-            "name": event.metric_name, "namespace": "CloudTrailMetrics", "value": "1"}
+            "name": event.metric_name,
+            "namespace": "CloudTrailMetrics",
+            "value": "1",
+        }
         assert alarm["alarm_name"] == event.alarm_name
         assert (alarm["metric_name"], alarm["namespace"]) == (
-            transformation["name"], transformation["namespace"])
+            transformation["name"],
+            transformation["namespace"],
+        )
         assert alarm["depends_on"] == [f"aws_cloudwatch_log_metric_filter.filter_{key}"]
         assert alarm["threshold"] == event.alarm.threshold
         assert alarm["period"] == 300
@@ -186,7 +220,8 @@ def test_one_filter_and_one_alarm_per_event_on_the_same_metric(
 
 def test_console_failures_alarm_keeps_the_lab_threshold(default_synth: Synth) -> None:
     alarm = default_synth.resources("trailwatch-primary", "aws_cloudwatch_metric_alarm")[
-        "alarm_console_signin_failures"]
+        "alarm_console_signin_failures"
+    ]
     assert alarm["threshold"] == 3
 
 
@@ -208,9 +243,15 @@ def test_synth_is_byte_identical_across_runs(synth_config: SynthFactory) -> None
 def test_disabled_events_and_overrides_take_effect(synth_config: SynthFactory) -> None:
     config = default_config()
     config["disabled_events"] = ["ec2-instance-changes", "ec2-large-instance-changes"]
-    config["overrides"] = {"authorization-failures": {
-        "threshold": 5, "period": 600, "evaluation_periods": 3, "datapoints_to_alarm": 2,
-        "treat_missing_data": "missing"}}
+    config["overrides"] = {
+        "authorization-failures": {
+            "threshold": 5,
+            "period": 600,
+            "evaluation_periods": 3,
+            "datapoints_to_alarm": 2,
+            "treat_missing_data": "missing",
+        }
+    }
     synth = synth_config("overrides", config)
     filters = synth.resources("trailwatch-primary", "aws_cloudwatch_log_metric_filter")
     alarms = synth.resources("trailwatch-primary", "aws_cloudwatch_metric_alarm")
@@ -218,9 +259,13 @@ def test_disabled_events_and_overrides_take_effect(synth_config: SynthFactory) -
     assert "filter_ec2_instance_changes" not in filters
     assert "alarm_ec2_large_instance_changes" not in alarms
     changed = alarms["alarm_authorization_failures"]
-    assert (changed["threshold"], changed["period"], changed["evaluation_periods"],
-            changed["datapoints_to_alarm"], changed["treat_missing_data"]) == (
-        5, 600, 3, 2, "missing")
+    assert (
+        changed["threshold"],
+        changed["period"],
+        changed["evaluation_periods"],
+        changed["datapoints_to_alarm"],
+        changed["treat_missing_data"],
+    ) == (5, 600, 3, 2, "missing")
     assert alarms["alarm_root_account_usage"]["threshold"] == 1
 
 
@@ -245,14 +290,25 @@ def test_existing_trail_mode_creates_only_filters_alarms_and_notifications(
     synth_config: SynthFactory,
 ) -> None:
     config = default_config()
-    config["targets"] = [{"name": "org", "region": "us-east-2", "account_id": "123456789012",
-                          "trail": {"mode": "existing",
-                                    "log_group_name": "aws-controltower/CloudTrailLogs"}}]
+    config["targets"] = [
+        {
+            "name": "org",
+            "region": "us-east-2",
+            "account_id": "123456789012",
+            "trail": {"mode": "existing", "log_group_name": "aws-controltower/CloudTrailLogs"},
+        }
+    ]
     synth = synth_config("existing", config)
     resources = synth.stack("trailwatch-org")["resource"]
     assert set(resources) == {
-        "aws_cloudwatch_log_metric_filter", "aws_cloudwatch_metric_alarm", "aws_kms_alias",
-        "aws_kms_key", "aws_sns_topic", "aws_sns_topic_policy", "aws_sns_topic_subscription"}
+        "aws_cloudwatch_log_metric_filter",
+        "aws_cloudwatch_metric_alarm",
+        "aws_kms_alias",
+        "aws_kms_key",
+        "aws_sns_topic",
+        "aws_sns_topic_policy",
+        "aws_sns_topic_subscription",
+    }
     for metric_filter in resources["aws_cloudwatch_log_metric_filter"].values():
         assert metric_filter["log_group_name"] == "aws-controltower/CloudTrailLogs"
     key_sids = {s["Sid"] for s in policy(only(resources["aws_kms_key"]))["Statement"]}
@@ -263,14 +319,24 @@ def test_existing_trail_mode_creates_only_filters_alarms_and_notifications(
 
 def test_s3_backend_keys_each_stack_and_locks_natively(synth_config: SynthFactory) -> None:
     config = default_config()
-    config["backend"] = {"type": "s3", "bucket": "acme-terraform-state", "region": "eu-central-1",
-                         "key_prefix": "security/trailwatch"}
+    config["backend"] = {
+        "type": "s3",
+        "bucket": "acme-terraform-state",
+        "region": "eu-central-1",
+        "key_prefix": "security/trailwatch",
+    }
     synth = synth_config("s3-backend", config)
     for stack in synth.stack_names():
         backend = synth.stack(stack)["terraform"]["backend"]
-        assert backend == {"s3": {
-            "bucket": "acme-terraform-state", "key": f"security/trailwatch/{stack}.tfstate",
-            "region": "eu-central-1", "encrypt": True, "use_lockfile": True}}
+        assert backend == {
+            "s3": {
+                "bucket": "acme-terraform-state",
+                "key": f"security/trailwatch/{stack}.tfstate",
+                "region": "eu-central-1",
+                "encrypt": True,
+                "use_lockfile": True,
+            }
+        }
 
 
 def test_existing_topic_is_used_as_alarm_action(synth_config: SynthFactory) -> None:

@@ -11,8 +11,9 @@ from tests.conftest import Synth, SynthFactory, default_config
 
 
 def terraform(args: list[str], cwd: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["terraform", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        ["terraform", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def validate_all(synth: Synth, env: dict[str, str]) -> dict[str, dict[str, object]]:
@@ -40,15 +41,25 @@ def test_option_stacks_validate(
 ) -> None:
     config = default_config()
     if variant == "existing-trail-and-topic":
-        config["targets"] = [{"name": "org", "region": "us-east-2", "account_id": "123456789012",
-                              "trail": {"mode": "existing", "log_group_name": "org-trail"}}]
-        config["notifications"] = {"topic_arn": "arn:aws:sns:us-east-2:123456789012:alerts",
-                                   "ok_actions": True, "insufficient_data_actions": True}
+        config["targets"] = [
+            {
+                "name": "org",
+                "region": "us-east-2",
+                "account_id": "123456789012",
+                "trail": {"mode": "existing", "log_group_name": "org-trail"},
+            }
+        ]
+        config["notifications"] = {
+            "topic_arn": "arn:aws:sns:us-east-2:123456789012:alerts",
+            "ok_actions": True,
+            "insufficient_data_actions": True,
+        }
     else:
         config["backend"] = {"type": "s3", "bucket": "acme-state", "region": "us-east-1"}
         config["name_prefix"] = "Acme_"
         config["notifications"]["subscriptions"] = [
             {"protocol": "https", "endpoint": "https://hooks.example.com/alarms"},
-            {"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:123456789012:alarms"}]
+            {"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:123456789012:alarms"},
+        ]
     results = validate_all(synth_config(variant, config), terraform_env)
     assert results and all(r["valid"] is True for r in results.values()), results
