@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 # Where provider mirrors are usually laid out; TRAILWATCH_PROVIDER_MIRROR names another.
@@ -62,6 +64,35 @@ def cli_config(mirror: Path | None, plugin_cache: Path) -> str:
     )
 
 
+def warm_plugin_cache(cli_config_path: Path) -> str:
+    """Install the AWS provider into the plugin cache once, before any stack needs it.
+
+    Terraform fills an empty cache without locking: two stacks initialising in parallel (cdktf
+    deploy '*', the tests) race on it and one fails with "file exists". Once it is filled, inits
+    only link from it.
+    """
+    binary = terraform_binary()
+    if binary is None:
+        return "terraform not on PATH; cache not warmed"
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "main.tf.json").write_text(
+            '{"terraform": {"required_providers": {"aws": '
+            '{"source": "hashicorp/aws", "version": ">= 5.100, < 7.0"}}}}'
+        )
+        env = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config_path), "CHECKPOINT_DISABLE": "1"}
+        result = subprocess.run(
+            [binary, "init", "-input=false", "-backend=false", "-no-color"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if result.returncode != 0:
+        return "cache not warmed: " + (result.stderr.strip().splitlines() or ["?"])[-1]
+    return "AWS provider cached"
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m trailwatch.toolchain CLI_CONFIG_PATH", file=sys.stderr)
@@ -73,6 +104,8 @@ def main(argv: list[str]) -> int:
     plugin_cache.mkdir(exist_ok=True)
     target.write_text(cli_config(mirror, plugin_cache), encoding="utf-8")
     print(f"terraform CLI config: {target} (provider mirror: {mirror or 'none, registry'})")
+    if mirror is not None:
+        print(f"terraform plugin cache: {warm_plugin_cache(target.resolve())}")
     return 0
 
 
