@@ -21,7 +21,8 @@ EVENT = yaml.safe_load((REPO / "events" / "vpc-changes.yaml").read_text())
 
 def load(tmp_path: Path, config: dict[str, Any] | str) -> None:
     path = tmp_path / "trailwatch.yaml"
-    path.write_text(config if isinstance(config, str) else yaml.safe_dump(config))
+    text = config if isinstance(config, str) else yaml.safe_dump(config)
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
     load_deployment(path, Environment(config_path=path, outdir=tmp_path / "out"))
 
 
@@ -41,7 +42,8 @@ def custom_event(**changes: Any) -> dict[str, Any]:
 def load_with_event(tmp_path: Path, event: dict[str, Any] | str, name: str = "custom.yaml") -> None:
     extra = tmp_path / "my-events"
     extra.mkdir(exist_ok=True)
-    (extra / name).write_text(event if isinstance(event, str) else yaml.safe_dump(event))
+    text = event if isinstance(event, str) else yaml.safe_dump(event)
+    (extra / name).write_bytes(text.encode("utf-8", "surrogateescape"))
     load(tmp_path, with_changes(event_directories=["my-events"]))
 
 
@@ -49,6 +51,7 @@ CONFIG_ERRORS = [
     ("missing file", None, "config file not found"),
     ("not yaml", "targets: [unclosed", "not valid YAML"),
     ("not a mapping", "- just\n- a list\n", "must be a YAML mapping"),
+    ("not utf-8", "targets: [\udcff]", "not UTF-8 text"),
     ("unknown field", with_changes(namspace="X"), "namspace: unknown field"),
     (
         "bad region",
@@ -192,15 +195,8 @@ def test_bad_config_names_file_and_field(
             load(tmp_path, config)
     text = str(raised.value)
     assert message in text
-    if case not in (
-        "unknown disabled event",
-        "unknown override",
-        "override breaks datapoints",
-        "unknown profile",
-        "all events disabled",
-        "bucket name too long",
-    ):
-        assert "trailwatch.yaml" in text or "absent.yaml" in text
+    expected = tmp_path / ("absent.yaml" if config is None else "trailwatch.yaml")
+    assert text.startswith(f"{expected}: ")
 
 
 EVENT_ERRORS = [
@@ -223,6 +219,12 @@ EVENT_ERRORS = [
         "pattern: column",
     ),
     ("event duplicate id", custom_event(id="vpc-changes"), "id: 'vpc-changes' is already defined"),
+    (
+        "event duplicate alarm name",
+        custom_event(alarm_name="CloudTrailVpcChanges"),
+        "alarm_name: 'CloudTrailVpcChanges' is already used",
+    ),
+    ("event not utf-8", "id: \udcff", "not UTF-8 text"),
     (
         "event duplicate metric",
         custom_event(metric_name="VpcEventCount"),
@@ -296,3 +298,11 @@ def test_unknown_target_is_named_with_the_known_ones(
 
     assert main([command, "--target", "nope", "--config", str(REPO / "trailwatch.yaml")]) == 2
     assert "--target: unknown target(s) nope; known: primary, eu" in capsys.readouterr().err
+
+
+def test_targets_with_different_profiles_may_each_create_a_multi_region_trail(
+    tmp_path: Path,
+) -> None:
+    load(tmp_path, with_changes(targets=[
+        {"name": "prod", "region": "us-east-1", "profile": "prod"},
+        {"name": "dev", "region": "us-east-1", "profile": "dev"}]))

@@ -183,6 +183,8 @@ def read_event_file(path: Path) -> EventDefinition:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise CatalogError(f"{path}: cannot read: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise CatalogError(f"{path}: not UTF-8 text; an event file is YAML") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
@@ -217,6 +219,7 @@ def load_catalog(directories: Iterable[Path]) -> Catalog:
     entries: list[CatalogEntry] = []
     seen_ids: dict[str, Path] = {}
     seen_metrics: dict[str, Path] = {}
+    seen_alarms: dict[str, Path] = {}
     for directory in directories:
         if not directory.is_dir():
             raise CatalogError(f"{directory}: event directory does not exist")
@@ -233,8 +236,14 @@ def load_catalog(directories: Iterable[Path]) -> Catalog:
                     f"{seen_metrics[event.metric_name]}; two filters on one metric would "
                     "make one alarm count both events"
                 )
+            if event.alarm_name in seen_alarms:
+                raise CatalogError(
+                    f"{path}: alarm_name: {event.alarm_name!r} is already used by "
+                    f"{seen_alarms[event.alarm_name]}; one alarm would overwrite the other"
+                )
             seen_ids[event.id] = path
             seen_metrics[event.metric_name] = path
+            seen_alarms[event.alarm_name] = path
             entries.append(CatalogEntry(event, path))
     if not entries:
         raise CatalogError("no event definitions found in " + ", ".join(map(str, directories)))

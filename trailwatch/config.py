@@ -304,8 +304,12 @@ class Config(_Strict):
         trails: dict[str, str] = {}
         for target in self.targets:
             if isinstance(target.trail, CreateTrail) and target.trail.multi_region:
-                # Targets without account_id use the same default credentials: the same account.
-                account = target.account_id or "(default credentials)"
+                # Without account_id, the credentials decide the account: targets with the same
+                # profile and role (or none) reach the same one.
+                account = target.account_id or (
+                    f"(profile {target.profile or 'default'}, "
+                    f"role {target.assume_role_arn or 'none'})"
+                )
                 if account in trails:
                     raise ValueError(
                         f"targets {trails[account]!r} and {target.name!r} would both create a "
@@ -351,6 +355,8 @@ def read_config(path: Path) -> Config:
         ) from None
     except OSError as err:
         raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; a config is a YAML file") from None
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as err:

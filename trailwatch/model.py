@@ -249,15 +249,18 @@ def build_deployment(config: Config, config_path: Path, env: Environment) -> Dep
         (config_path.parent / d).resolve() for d in config.event_directories
     ]
     catalog = load_catalog(directories)
-    deployment = Deployment(
-        config=config,
-        catalog=catalog,
-        alarms=resolve_alarms(config, catalog),
-        config_path=config_path.resolve(),
-        outdir=env.outdir,
-        endpoint_url=env.endpoint_url,
-    )
-    check_names(deployment)
+    try:
+        deployment = Deployment(
+            config=config,
+            catalog=catalog,
+            alarms=resolve_alarms(config, catalog),
+            config_path=config_path.resolve(),
+            outdir=env.outdir,
+            endpoint_url=env.endpoint_url,
+        )
+        check_names(deployment)
+    except ConfigError as err:
+        raise ConfigError(f"{config_path}: {err}") from None
     return deployment
 
 

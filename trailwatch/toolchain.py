@@ -22,7 +22,8 @@ MIRROR_CANDIDATES = (
     "~/.terraform.d/plugins",
     "~/.local/share/terraform/plugins",
 )
-AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
+# <mirror>/<registry host>/hashicorp/aws/<version>/<os_arch>/terraform-provider-aws_*
+PROVIDER_BINARIES = "*/hashicorp/aws/*/*/terraform-provider-aws_*"
 
 
 def provider_mirror() -> Path | None:
@@ -31,7 +32,7 @@ def provider_mirror() -> Path | None:
     candidates = [configured] if configured else list(MIRROR_CANDIDATES)
     for candidate in candidates:
         root = Path(candidate).expanduser()
-        if any((root / AWS_PROVIDER).glob("*/*/terraform-provider-aws_*")):
+        if any(root.glob(PROVIDER_BINARIES)):
             return root
     return None
 
@@ -52,13 +53,10 @@ def cli_config(mirror: Path | None, plugin_cache: Path) -> str:
     return (
         "# Written by `python -m trailwatch.toolchain`: the AWS provider from the local mirror.\n"
         + cache
+        # The mirror alone: the stacks use only the AWS provider, and no registry is reachable.
         + "provider_installation {\n"
         "  filesystem_mirror {\n"
-        f'    path    = "{mirror}"\n'
-        f'    include = ["{AWS_PROVIDER}"]\n'
-        "  }\n"
-        "  direct {\n"
-        f'    exclude = ["{AWS_PROVIDER}"]\n'
+        f'    path = "{mirror}"\n'
         "  }\n"
         "}\n"
     )
