@@ -183,18 +183,30 @@ def read_stack(
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as err:
             raise TrailwatchError(f"{path}: cannot read Terraform state: {err}") from None
-        return resources_from_state_file(data), str(path)
+        return _parsed(str(path), resources_from_state_file, data), str(path)
     tf = terraform(deployment.stack_dir(target), stack)
     tf.init(reconfigure=True)
     values = tf.show_state().get("values")
     source = f"s3://{location.backend.bucket}/{location.path}"
-    return (resources_from_values(values) if values else None), source
+    return (_parsed(source, resources_from_values, values) if values else None), source
+
+
+def _parsed(
+    source: str, parse: Callable[[Mapping[str, Any]], tuple[Resource, ...]], data: Any
+) -> tuple[Resource, ...]:
+    # A truncated or hand-edited state must be one clear message, not a traceback.
+    try:
+        if not isinstance(data, Mapping):
+            raise TypeError("not a JSON object")
+        return parse(data)
+    except (KeyError, TypeError, AttributeError) as err:
+        raise TrailwatchError(f"{source}: not a Terraform state file ({err})") from None
 
 
 def resources_from_state_file(data: Mapping[str, Any]) -> tuple[Resource, ...]:
     """Managed resources of a raw state file (format version 4)."""
     if data.get("version") != 4:
-        raise TrailwatchError(
+        raise TypeError(
             f"Terraform state format version {data.get('version')} is not supported (want 4)"
         )
     resources = []
