@@ -73,37 +73,58 @@ def test_each_weakening_is_flagged_with_its_reason(plan_lab: PlanLab) -> None:
     found = flagged(reviewed(plan_lab, "weakened"))
     pattern = "filter pattern of {} changed: "
     assert found == {
-        "multi-region turned off: other regions' calls go unseen":
-            ("weakening", {(PRIMARY, "trail")}),
+        "multi-region turned off: other regions' calls go unseen": (
+            "weakening",
+            {(PRIMARY, "trail")},
+        ),
         "log retention shortened: 365 → 90 days": ("weakening", {(PRIMARY, "log_group")}),
-        pattern.format("route-table-changes") + "1 catalog sample no longer matches":
-            ("weakening", both("filter_route_table_changes")),
-        "metric filter destroyed: its events are no longer counted":
-            ("weakening", both("filter_vpc_changes")),
+        pattern.format("route-table-changes") + "1 catalog sample no longer matches": (
+            "weakening",
+            both("filter_route_table_changes"),
+        ),
+        "metric filter destroyed: its events are no longer counted": (
+            "weakening",
+            both("filter_vpc_changes"),
+        ),
         "alarm destroyed: its events notify nobody": ("weakening", both("alarm_vpc_changes")),
-        "alarm threshold raised: 3 → 10":
-            ("weakening", both("alarm_console_signin_failures")),
+        "alarm threshold raised: 3 → 10": ("weakening", both("alarm_console_signin_failures")),
         "alarm period lengthened: 300 → 900 s": ("weakening", both("alarm_root_account_usage")),
-        "alarm needs more breaching periods: 1 → 3 datapoints":
-            ("weakening", both("alarm_iam_policy_changes")),
-        "topic subscription removed: email security-alerts@example.com":
-            ("weakening", both("alarm_topic_subscription_0")),
+        "alarm needs more breaching periods: 1 → 3 datapoints": (
+            "weakening",
+            both("alarm_iam_policy_changes"),
+        ),
+        "topic subscription removed: email security-alerts@example.com": (
+            "weakening",
+            both("alarm_topic_subscription_0"),
+        ),
         # Broader patterns are shown for review but are not weakenings.
-        pattern.format("organizations-changes") + "broader, 2 more catalog samples match":
-            ("review", both("filter_organizations_changes")),
-        pattern.format("security-group-changes") + "broader, 1 more catalog sample matches":
-            ("review", both("filter_security_group_changes")),
+        pattern.format("organizations-changes") + "broader, 2 more catalog samples match": (
+            "review",
+            both("filter_organizations_changes"),
+        ),
+        pattern.format("security-group-changes") + "broader, 1 more catalog sample matches": (
+            "review",
+            both("filter_security_group_changes"),
+        ),
     }
 
 
 def test_ok_actions_added_to_every_alarm_is_not_flagged(plan_lab: PlanLab) -> None:
     report = reviewed(plan_lab, "weakened")
-    alarms = [c for s in report.stacks for c in s.changes
-              if c.type == "aws_cloudwatch_metric_alarm" and c.action == "update"]
+    alarms = [
+        c
+        for s in report.stacks
+        for c in s.changes
+        if c.type == "aws_cloudwatch_metric_alarm" and c.action == "update"
+    ]
     assert len(alarms) == 2 * 16
     assert all("ok_actions" in {a.name for a in c.attributes()} for c in alarms)
-    flagged_alarms = {r.address for f in report.findings for r in f.resources
-                      if r.address.startswith("aws_cloudwatch_metric_alarm.")}
+    flagged_alarms = {
+        r.address
+        for f in report.findings
+        for r in f.resources
+        if r.address.startswith("aws_cloudwatch_metric_alarm.")
+    }
     assert flagged_alarms == {
         "aws_cloudwatch_metric_alarm.alarm_console_signin_failures",
         "aws_cloudwatch_metric_alarm.alarm_root_account_usage",
@@ -113,8 +134,11 @@ def test_ok_actions_added_to_every_alarm_is_not_flagged(plan_lab: PlanLab) -> No
 
 
 def test_pattern_change_names_the_samples_that_move(plan_lab: PlanLab) -> None:
-    patterns = {f.pattern.event_id: f.pattern for f in reviewed(plan_lab, "weakened").findings
-                if f.pattern is not None}
+    patterns = {
+        f.pattern.event_id: f.pattern
+        for f in reviewed(plan_lab, "weakened").findings
+        if f.pattern is not None
+    }
     route = patterns["route-table-changes"]
     assert route.before.startswith("{($.eventName=CreateRoute)")
     assert "$.eventSource = ec2.amazonaws.com" in route.after
@@ -135,16 +159,26 @@ def test_handing_over_trail_and_topic_flags_key_trail_topic_and_actions(
     alarms = {(EU, c) for c in _alarm_names()}
     assert found == {
         "trail destroyed: API calls are no longer logged": ("weakening", {(EU, "trail")}),
-        "log group destroyed: its stored events and every filter on it go":
-            ("weakening", {(EU, "log_group")}),
-        "KMS key scheduled for deletion (in 30 days): what it encrypted becomes unreadable":
-            ("weakening", {(EU, "key")}),
-        "log bucket destroyed: the trail's log files go with it":
-            ("weakening", {(EU, "log_bucket")}),
-        "alarm topic destroyed: alarms have nowhere to notify":
-            ("weakening", {(EU, "alarm_topic")}),
-        "topic subscription removed: email security-alerts@example.com":
-            ("weakening", {(EU, "alarm_topic_subscription_0")}),
+        "log group destroyed: its stored events and every filter on it go": (
+            "weakening",
+            {(EU, "log_group")},
+        ),
+        "KMS key scheduled for deletion (in 30 days): what it encrypted becomes unreadable": (
+            "weakening",
+            {(EU, "key")},
+        ),
+        "log bucket destroyed: the trail's log files go with it": (
+            "weakening",
+            {(EU, "log_bucket")},
+        ),
+        "alarm topic destroyed: alarms have nowhere to notify": (
+            "weakening",
+            {(EU, "alarm_topic")},
+        ),
+        "topic subscription removed: email security-alerts@example.com": (
+            "weakening",
+            {(EU, "alarm_topic_subscription_0")},
+        ),
         "alarm actions removed: arn:aws:sns:eu-west-1:123456789012:trailwatch-eu-alarms "
         f"(now {EXTERNAL_TOPIC})": ("weakening", alarms),
     }
@@ -223,20 +257,33 @@ def test_json_report_carries_findings_and_counts(
     data = json.loads(out)
     assert code == 0
     assert (data["verdict"], data["weakenings"], data["to_review"]) == (
-        "11 changes to review (9 weakenings)", 9, 11)
+        "11 changes to review (9 weakenings)",
+        9,
+        11,
+    )
     counts = {s["stack"]: s["counts"] for s in data["stacks"]}
     assert counts[PRIMARY] == {"create": 0, "update": 21, "replace": 1, "delete": 2, "forget": 0}
-    subscription = next(c for s in data["stacks"] if s["stack"] == PRIMARY
-                        for c in s["changes"] if c["type"] == "aws_sns_topic_subscription")
+    subscription = next(
+        c
+        for s in data["stacks"]
+        if s["stack"] == PRIMARY
+        for c in s["changes"]
+        if c["type"] == "aws_sns_topic_subscription"
+    )
     attributes = {a["name"]: a for a in subscription["attributes"]}
     assert attributes["arn"]["after"] == "(known after apply)"
     assert attributes["endpoint"] == {
-        "name": "endpoint", "before": "security-alerts@example.com",
-        "after": "https://hooks.example.com/alarms", "forces_replacement": True}
+        "name": "endpoint",
+        "before": "security-alerts@example.com",
+        "after": "https://hooks.example.com/alarms",
+        "forces_replacement": True,
+    }
 
 
 def test_stacks_option_plans_every_synthesized_stack(
-    plan_lab: PlanLab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    plan_lab: PlanLab,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     for key, value in plan_lab.env("tagged").items():
@@ -263,22 +310,42 @@ def plan(*changes: dict[str, Any], target: str | None = "primary") -> dict[str, 
         "terraform_version": "1.11.4",
         "planned_values": {},
         "resource_changes": list(changes),
-        "configuration": {"provider_config": {"aws": {"name": "aws", "expressions": {
-            "region": {"constant_value": "us-east-1"},
-            "default_tags": [{"tags": {"constant_value": tags}}],
-        }}}},
+        "configuration": {
+            "provider_config": {
+                "aws": {
+                    "name": "aws",
+                    "expressions": {
+                        "region": {"constant_value": "us-east-1"},
+                        "default_tags": [{"tags": {"constant_value": tags}}],
+                    },
+                }
+            }
+        },
     }
 
 
-def change(kind: str, name: str, actions: list[str], before: dict[str, Any] | None,
-           after: dict[str, Any] | None, **masks: Any) -> dict[str, Any]:
+def change(
+    kind: str,
+    name: str,
+    actions: list[str],
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    **masks: Any,
+) -> dict[str, Any]:
     return {
-        "address": f"{kind}.{name}", "mode": "managed", "type": kind, "name": name,
-        "change": {"actions": actions, "before": before, "after": after,
-                   "after_unknown": masks.get("after_unknown", {}),
-                   "before_sensitive": masks.get("before_sensitive", {}),
-                   "after_sensitive": masks.get("after_sensitive", {}),
-                   "replace_paths": masks.get("replace_paths", [])},
+        "address": f"{kind}.{name}",
+        "mode": "managed",
+        "type": kind,
+        "name": name,
+        "change": {
+            "actions": actions,
+            "before": before,
+            "after": after,
+            "after_unknown": masks.get("after_unknown", {}),
+            "before_sensitive": masks.get("before_sensitive", {}),
+            "after_sensitive": masks.get("after_sensitive", {}),
+            "replace_paths": masks.get("replace_paths", []),
+        },
     }
 
 
@@ -291,11 +358,19 @@ def test_sensitive_values_are_masked_everywhere(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     subscription = change(
-        "aws_sns_topic_subscription", "alarm_topic_subscription_0", ["update"],
-        {"protocol": "https", "endpoint": "https://old.example.com/?token=s3cr3t-old",
-         "delivery_policy": {"retry": {"token": "nested-s3cr3t", "tries": 3}}},
-        {"protocol": "https", "endpoint": "https://new.example.com/?token=s3cr3t-new",
-         "delivery_policy": {"retry": {"token": "nested-s3cr3t-2", "tries": 5}}},
+        "aws_sns_topic_subscription",
+        "alarm_topic_subscription_0",
+        ["update"],
+        {
+            "protocol": "https",
+            "endpoint": "https://old.example.com/?token=s3cr3t-old",
+            "delivery_policy": {"retry": {"token": "nested-s3cr3t", "tries": 3}},
+        },
+        {
+            "protocol": "https",
+            "endpoint": "https://new.example.com/?token=s3cr3t-new",
+            "delivery_policy": {"retry": {"token": "nested-s3cr3t-2", "tries": 5}},
+        },
         before_sensitive={"endpoint": True, "delivery_policy": {"retry": {"token": True}}},
         after_sensitive={"endpoint": True, "delivery_policy": {"retry": {"token": True}}},
     )
@@ -309,16 +384,18 @@ def test_sensitive_values_are_masked_everywhere(
     stack = load_plan(path)
     # The subscriber changed: flagged, still without its value.
     assert [f.reason for f in review([stack]).findings] == [
-        "topic subscription removed: https (sensitive)"]
+        "topic subscription removed: https (sensitive)"
+    ]
     attributes = {a.name: a for a in stack.changes[0].attributes()}
     assert attributes["endpoint"].before is Hidden.SENSITIVE
-    assert attributes["delivery_policy"].after == {
-        "retry": {"token": Hidden.SENSITIVE, "tries": 5}}
+    assert attributes["delivery_policy"].after == {"retry": {"token": Hidden.SENSITIVE, "tries": 5}}
 
 
 def test_unknown_values_show_as_known_after_apply_and_are_not_removals() -> None:
     trail = change(
-        "aws_cloudtrail", "trail", ["update"],
+        "aws_cloudtrail",
+        "trail",
+        ["update"],
         {"kms_key_id": "arn:aws:kms:us-east-1:123456789012:key/old", "enable_logging": True},
         {"enable_logging": True},
         after_unknown={"kms_key_id": True},
@@ -330,17 +407,25 @@ def test_unknown_values_show_as_known_after_apply_and_are_not_removals() -> None
 
 
 def test_trail_switches_turned_off_are_weakenings() -> None:
-    before = {"enable_logging": True, "enable_log_file_validation": True,
-              "is_multi_region_trail": True, "include_global_service_events": True,
-              "kms_key_id": "arn:aws:kms:us-east-1:123456789012:key/k",
-              "cloud_watch_logs_group_arn": "arn:aws:logs:us-east-1:123456789012:log-group:g:*"}
-    after = {**before, "enable_logging": False, "enable_log_file_validation": False,
-             "kms_key_id": None, "cloud_watch_logs_group_arn": ""}
+    before = {
+        "enable_logging": True,
+        "enable_log_file_validation": True,
+        "is_multi_region_trail": True,
+        "include_global_service_events": True,
+        "kms_key_id": "arn:aws:kms:us-east-1:123456789012:key/k",
+        "cloud_watch_logs_group_arn": "arn:aws:logs:us-east-1:123456789012:log-group:g:*",
+    }
+    after = {
+        **before,
+        "enable_logging": False,
+        "enable_log_file_validation": False,
+        "kms_key_id": None,
+        "cloud_watch_logs_group_arn": "",
+    }
     assert findings_of(change("aws_cloudtrail", "trail", ["update"], before, after)) == {
         "trail logging turned off: API calls are no longer logged": "weakening",
         "log file validation turned off: tampering goes unseen": "weakening",
-        "trail KMS encryption removed: log files are no longer encrypted with the customer key":
-            "weakening",
+        "trail KMS encryption removed: log files are no longer encrypted with the customer key": "weakening",  # noqa: E501
         "trail no longer delivers to CloudWatch Logs: no alarm can fire": "weakening",
     }
 
@@ -348,15 +433,34 @@ def test_trail_switches_turned_off_are_weakenings() -> None:
 def test_key_rotation_off_and_topic_or_log_group_encryption_removed() -> None:
     key = "arn:aws:kms:us-east-1:123456789012:key/k"
     assert findings_of(
-        change("aws_kms_key", "key", ["update"], {"enable_key_rotation": True},
-               {"enable_key_rotation": False}),
-        change("aws_sns_topic", "alarm_topic", ["update"], {"kms_master_key_id": key},
-               {"kms_master_key_id": ""}),
-        change("aws_cloudwatch_log_group", "log_group", ["update"],
-               {"kms_key_id": key, "retention_in_days": 365},
-               {"kms_key_id": None, "retention_in_days": 365}),
-        change("aws_sns_topic_policy", "alarm_topic_policy", ["delete"],
-               {"arn": "arn:aws:sns:us-east-1:123456789012:t", "policy": "{}"}, None),
+        change(
+            "aws_kms_key",
+            "key",
+            ["update"],
+            {"enable_key_rotation": True},
+            {"enable_key_rotation": False},
+        ),
+        change(
+            "aws_sns_topic",
+            "alarm_topic",
+            ["update"],
+            {"kms_master_key_id": key},
+            {"kms_master_key_id": ""},
+        ),
+        change(
+            "aws_cloudwatch_log_group",
+            "log_group",
+            ["update"],
+            {"kms_key_id": key, "retention_in_days": 365},
+            {"kms_key_id": None, "retention_in_days": 365},
+        ),
+        change(
+            "aws_sns_topic_policy",
+            "alarm_topic_policy",
+            ["delete"],
+            {"arn": "arn:aws:sns:us-east-1:123456789012:t", "policy": "{}"},
+            None,
+        ),
     ) == {
         "KMS key rotation turned off": "weakening",
         "alarm topic encryption removed": "weakening",
@@ -367,33 +471,119 @@ def test_key_rotation_off_and_topic_or_log_group_encryption_removed() -> None:
 
 def test_alarm_actions_disabled_is_a_weakening() -> None:
     topic = ["arn:aws:sns:us-east-1:123456789012:t"]
-    alarm = {"actions_enabled": True, "alarm_actions": topic, "threshold": 1,
-             "comparison_operator": "GreaterThanOrEqualToThreshold"}
-    assert findings_of(change("aws_cloudwatch_metric_alarm", "alarm_x", ["update"], alarm,
-                              {**alarm, "actions_enabled": False})) == {
-        "alarm actions disabled (actions_enabled false): it notifies nobody": "weakening"}
+    alarm = {
+        "actions_enabled": True,
+        "alarm_actions": topic,
+        "threshold": 1,
+        "comparison_operator": "GreaterThanOrEqualToThreshold",
+    }
+    assert findings_of(
+        change(
+            "aws_cloudwatch_metric_alarm",
+            "alarm_x",
+            ["update"],
+            alarm,
+            {**alarm, "actions_enabled": False},
+        )
+    ) == {"alarm actions disabled (actions_enabled false): it notifies nobody": "weakening"}
 
 
-@pytest.mark.parametrize(("comparison", "before", "after", "flag"), [
-    ("GreaterThanOrEqualToThreshold", 1, 5, "alarm threshold raised: 1 → 5"),
-    ("GreaterThanOrEqualToThreshold", 5, 1, None),
-    ("LessThanThreshold", 5, 1, "alarm threshold lowered: 5 → 1"),
-    ("LessThanThreshold", 1, 5, None),
-])
+@pytest.mark.parametrize(
+    ("comparison", "before", "after", "flag"),
+    [
+        ("GreaterThanOrEqualToThreshold", 1, 5, "alarm threshold raised: 1 → 5"),
+        ("GreaterThanOrEqualToThreshold", 5, 1, None),
+        ("LessThanThreshold", 5, 1, "alarm threshold lowered: 5 → 1"),
+        ("LessThanThreshold", 1, 5, None),
+    ],
+)
 def test_threshold_is_laxer_in_the_direction_of_the_comparison(
     comparison: str, before: float, after: float, flag: str | None
 ) -> None:
     alarm = {"comparison_operator": comparison, "threshold": before}
-    found = findings_of(change("aws_cloudwatch_metric_alarm", "alarm_x", ["update"], alarm,
-                               {**alarm, "threshold": after}))
+    found = findings_of(
+        change(
+            "aws_cloudwatch_metric_alarm",
+            "alarm_x",
+            ["update"],
+            alarm,
+            {**alarm, "threshold": after},
+        )
+    )
     assert found == ({flag: "weakening"} if flag else {})
 
 
-@pytest.mark.parametrize(("before", "after", "flagged_"), [
-    (365, 90, True), (0, 365, True), (365, 0, False), (90, 365, False)])
+BASE_ALARM = {
+    "comparison_operator": "GreaterThanOrEqualToThreshold",
+    "threshold": 3,
+    "statistic": "Sum",
+    "evaluation_periods": 5,
+    "datapoints_to_alarm": 2,
+    "period": 300,
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "flag"),
+    [
+        (
+            {"evaluation_periods": 2},
+            "alarm window narrowed: 5 → 2 evaluation periods for 2 breaching",
+        ),
+        (
+            {"comparison_operator": "LessThanThreshold"},
+            "alarm comparison reversed: it now fires on the opposite condition: "
+            "GreaterThanOrEqualToThreshold → LessThanThreshold",
+        ),
+        (
+            {"statistic": "Average"},
+            "alarm statistic Average never exceeds 1 per period, so threshold 3 is unreachable: "
+            "Sum → Average",
+        ),
+    ],
+)
+def test_changes_that_stop_an_alarm_firing_are_weakenings(
+    changes: dict[str, object], flag: str
+) -> None:
+    found = findings_of(
+        change(
+            "aws_cloudwatch_metric_alarm",
+            "alarm_x",
+            ["update"],
+            BASE_ALARM,
+            {**BASE_ALARM, **changes},
+        )
+    )
+    assert found[flag] == "weakening"
+
+
+def test_sample_count_and_a_wider_window_are_not_weakenings() -> None:
+    found = findings_of(
+        change(
+            "aws_cloudwatch_metric_alarm",
+            "alarm_x",
+            ["update"],
+            BASE_ALARM,
+            {**BASE_ALARM, "statistic": "SampleCount", "evaluation_periods": 10},
+        )
+    )
+    assert "weakening" not in found.values()
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "flagged_"),
+    [(365, 90, True), (0, 365, True), (365, 0, False), (90, 365, False)],
+)
 def test_retention_zero_means_forever(before: int, after: int, flagged_: bool) -> None:
-    found = findings_of(change("aws_cloudwatch_log_group", "log_group", ["update"],
-                               {"retention_in_days": before}, {"retention_in_days": after}))
+    found = findings_of(
+        change(
+            "aws_cloudwatch_log_group",
+            "log_group",
+            ["update"],
+            {"retention_in_days": before},
+            {"retention_in_days": after},
+        )
+    )
     assert bool(found) is flagged_
 
 
@@ -402,10 +592,17 @@ def test_dropping_the_first_of_two_addresses_flags_only_that_address() -> None:
     first = {"protocol": "email", "endpoint": "a@example.com", "topic_arn": topic}
     second = {"protocol": "email", "endpoint": "b@example.com", "topic_arn": topic}
     found = findings_of(
-        change("aws_sns_topic_subscription", "alarm_topic_subscription_0", ["delete", "create"],
-               first, second, replace_paths=[["endpoint"]]),
-        change("aws_sns_topic_subscription", "alarm_topic_subscription_1", ["delete"],
-               second, None),
+        change(
+            "aws_sns_topic_subscription",
+            "alarm_topic_subscription_0",
+            ["delete", "create"],
+            first,
+            second,
+            replace_paths=[["endpoint"]],
+        ),
+        change(
+            "aws_sns_topic_subscription", "alarm_topic_subscription_1", ["delete"], second, None
+        ),
     )
     assert found == {
         "topic subscription removed: email a@example.com": "weakening",
@@ -415,8 +612,9 @@ def test_dropping_the_first_of_two_addresses_flags_only_that_address() -> None:
 
 def test_stack_comes_from_the_default_tag_else_the_file_name() -> None:
     assert parse_plan(plan(target="eu"), source="x.json").stack == "trailwatch-eu"
-    assert parse_plan(plan(target=None), source="plan-trailwatch-ops.json").stack == \
-        "trailwatch-ops"
+    assert (
+        parse_plan(plan(target=None), source="plan-trailwatch-ops.json").stack == "trailwatch-ops"
+    )
     assert parse_plan(plan(target=None), source="other.json").stack == "other"
 
 
@@ -426,11 +624,14 @@ def test_two_plans_of_one_stack_are_refused() -> None:
         review(plans)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ('{"format_version": "1.0", "values": {}}', "this is state, not a plan"),
-    ("not json", "not JSON"),
-    ('{"resource_changes": []}', "not the JSON of a Terraform plan"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"format_version": "1.0", "values": {}}', "this is state, not a plan"),
+        ("not json", "not JSON"),
+        ('{"resource_changes": []}', "not the JSON of a Terraform plan"),
+    ],
+)
 def test_bad_input_is_one_line_without_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
 ) -> None:
@@ -445,4 +646,3 @@ def test_bad_input_is_one_line_without_traceback(
 def test_plans_or_stacks_must_be_given(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli([], capsys)
     assert code == 2 and "give PLAN_JSON files or --stacks" in err
-

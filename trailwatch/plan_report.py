@@ -554,6 +554,8 @@ def _transformation(values: Mapping[str, Any]) -> tuple[str, str, str]:
     return str(block.get("namespace", "")), str(block.get("name", "")), str(block.get("value", ""))
 
 
+_CAPPED_AT_ONE = {"Average", "Minimum", "Maximum"}
+
 _LAXER_COMPARISON = {
     ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold"),
     ("LessThanOrEqualToThreshold", "LessThanThreshold"),
@@ -587,10 +589,36 @@ def _alarm(c: ResourceChange) -> Iterator[Flag]:
         yield "weakening", (
             f"alarm needs more breaching periods: {needed[0]} → {needed[1]} datapoints"
         )
+    window = _numbers(c, "evaluation_periods")
+    if window and needed and window[1] < window[0] and needed[1] >= needed[0]:
+        # M breaching periods must now fall inside a shorter window: it fires less often.
+        yield "weakening", (
+            f"alarm window narrowed: {window[0]:g} → {window[1]:g} evaluation periods "
+            f"for {needed[1]} breaching"
+        )
     if c.changed("comparison_operator") and c.known("comparison_operator"):
         pair = (c.before.get("comparison_operator"), c.after.get("comparison_operator"))
-        kind: Kind = "weakening" if pair in _LAXER_COMPARISON else "review"
-        yield kind, f"alarm comparison changed: {_changed_to(c, 'comparison_operator')}"
+        flipped = str(pair[0])[:4] != str(pair[1])[:4]
+        kind: Kind = "weakening" if pair in _LAXER_COMPARISON or flipped else "review"
+        reason = "alarm comparison changed"
+        if flipped:
+            reason = "alarm comparison reversed: it now fires on the opposite condition"
+        yield kind, f"{reason}: {_changed_to(c, 'comparison_operator')}"
+    statistic = str(c.after.get("statistic", ""))
+    limit = c.after.get("threshold")
+    if (
+        c.changed("statistic")
+        and c.known("statistic")
+        and statistic in _CAPPED_AT_ONE
+        and isinstance(limit, int | float)
+        and limit > 1
+        and str(c.after.get("comparison_operator", "")).startswith("Greater")
+    ):
+        # Every matching record adds a datapoint of 1: Average, Minimum and Maximum stay at 1.
+        yield "weakening", (
+            f"alarm statistic {statistic} never exceeds 1 per period, so threshold "
+            f"{limit:g} is unreachable: {_changed_to(c, 'statistic')}"
+        )
     for attribute in ("statistic", "treat_missing_data", "metric_name", "namespace"):
         if c.changed(attribute) and c.known(attribute):
             yield "review", f"alarm {attribute} changed: {_changed_to(c, attribute)}"
