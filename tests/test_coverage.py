@@ -156,7 +156,12 @@ def test_json_shape(default_synth: Synth, capsys: pytest.CaptureFixture[str]) ->
         "reasons": [],
         "stacks": {
             "trailwatch-primary": {"status": "met", "reason": None, "detail": None},
-            "trailwatch-eu": {"status": "met", "reason": None, "detail": None},
+            "trailwatch-eu": {
+                "status": "met",
+                "reason": None,
+                "detail": "covered by trailwatch-primary's multi-region trail "
+                "(profile default, role none)",
+            },
         },
     }
     retention = framework["controls"][15]
@@ -228,3 +233,28 @@ def test_exclusion_is_reported_as_breaking_exact_compliance(default_synth: Synth
     # Prowler's regex only needs both errorCode clauses in order: the exclusion keeps it.
     assert by_id["cloudwatch_log_metric_filter_unauthorized_api_calls"].status == "met"
     assert not report.ok
+
+
+def test_regional_trails_alone_meet_no_pattern_control(
+    synth_config: SynthFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = default_config()
+    config["targets"] = [{"name": "eu", "region": "eu-west-1",
+                          "trail": {"mode": "create", "multi_region": False}}]
+    synth = synth_config("regional-only", config)
+    code, report = report_json(synth, capsys)
+    assert code == 1
+    security_hub = controls(report, "security-hub")
+    for number in range(1, 15):
+        control = security_hub[f"CloudWatch.{number}"]
+        assert control["status"] == "not met", number
+        assert json.dumps(control).count("no multi-region trail") >= 1
+
+
+def test_a_regional_stack_is_covered_by_its_accounts_multi_region_trail(
+    default_synth: Synth, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, report = report_json(default_synth, capsys)
+    root = controls(report, "security-hub")["CloudWatch.1"]
+    assert root["status"] == "met"
+    assert "covered by trailwatch-primary's multi-region trail" in json.dumps(root)

@@ -230,6 +230,10 @@ class StackView:
     log_groups: tuple[LogGroup, ...]
     # Log groups a trail delivers to; filters elsewhere see no CloudTrail records.
     trail_log_groups: frozenset[str]
+    # Of those, the ones a multi-region, logging trail feeds (what CIS and Security Hub want).
+    multi_region_log_groups: frozenset[str]
+    # Which account the stack deploys to, as far as the synthesized provider tells.
+    account: str
     # Alarm actions (topic references or ARNs) whose topic has a subscription in this stack.
     subscribed_topics: frozenset[str]
     manages_topic: bool
@@ -321,21 +325,41 @@ def read_stack(path: Path, name: str) -> StackView:
     trails = refs.of("aws_cloudtrail").values()
     trail_groups = {refs.log_group_of_arn(str(t["cloud_watch_logs_group_arn"]))
                     for t in trails if t.get("cloud_watch_logs_group_arn")}
+    multi_region_groups = {
+        refs.log_group_of_arn(str(t["cloud_watch_logs_group_arn"]))
+        for t in trails
+        if t.get("cloud_watch_logs_group_arn") and t.get("is_multi_region_trail") is True
+        and t.get("enable_logging", True) is not False
+    }
     if not trails:
-        # `trail: existing`: the config states that a trail outside this stack delivers to the
-        # log group its filters use.
-        trail_groups = {f.log_group for f in filters}
+        # `trail: existing`: the config states that a trail outside this stack (an organization
+        # trail, typically multi-region) delivers to the log group its filters use.
+        trail_groups = multi_region_groups = {f.log_group for f in filters}
     return StackView(
         name=name,
         filters=tuple(filters),
         alarms=tuple(alarms),
         log_groups=log_groups,
         trail_log_groups=frozenset(trail_groups),
+        multi_region_log_groups=frozenset(multi_region_groups),
+        account=_account(data),
         subscribed_topics=frozenset(
             str(s["topic_arn"]) for s in refs.of("aws_sns_topic_subscription").values()
         ),
         manages_topic=bool(refs.of("aws_sns_topic")),
     )
+
+
+def _account(data: dict[str, Any]) -> str:
+    """The account a stack's provider is pinned to, else the credentials that pick it."""
+    providers = data.get("provider", {}).get("aws") or [{}]
+    provider = providers[0] if isinstance(providers, list) else {}
+    allowed = provider.get("allowed_account_ids")
+    if allowed:
+        return "account " + ",".join(map(str, allowed))
+    roles = provider.get("assume_role") or [{}]
+    role = roles[0].get("role_arn") if isinstance(roles, list) and roles else None
+    return f"profile {provider.get('profile') or 'default'}, role {role or 'none'}"
 
 
 def read_stacks(outdir: Path, names: Iterable[str]) -> list[StackView]:
@@ -369,6 +393,7 @@ class Verdict:
 
 
 MET = Verdict("met")
+REGIONAL = "no multi-region trail"
 
 
 def _missed(reason: str, detail: str) -> Verdict:
@@ -387,6 +412,12 @@ def judge_pattern(control: Control, stack: StackView, deployment: Deployment) ->
     if not alarms:
         f = candidates[0]
         return _missed("no alarm", f"no alarm watches {f.namespace}/{f.metric}")
+    if not any(f.log_group in stack.multi_region_log_groups for f in candidates):
+        return _missed(
+            REGIONAL,
+            f"{candidates[0].log_group} is fed by a single-region trail; the control needs a "
+            "multi-region trail that is logging",
+        )
     if spec.needs_sns_action:
         actions = [x for a in alarms for x in a.alarm_actions if SNS_ACTION.match(x)]
         if not actions:
@@ -550,9 +581,24 @@ def assess(
                     verdicts[stack.name] = judge_resources(control.resource, stack)
                 else:
                     verdicts[stack.name] = judge_pattern(control, stack, deployment)
+            _credit_multi_region_stacks(verdicts, stacks)
             controls.append(ControlResult(control, claimed, verdicts))
         results.append(FrameworkResult(spec, claimed, tuple(controls)))
     return CoverageReport(deployment.profile, tuple(s.name for s in stacks), tuple(results))
+
+
+def _credit_multi_region_stacks(verdicts: dict[str, Verdict], stacks: Sequence[StackView]) -> None:
+    # One multi-region trail per account is what the frameworks want: a regional stack is
+    # covered when a stack of the same account meets the control through such a trail.
+    for stack in stacks:
+        if verdicts[stack.name].reason != REGIONAL:
+            continue
+        covering = [s.name for s in stacks if s.account == stack.account
+                    and verdicts[s.name].status == "met"]
+        if covering:
+            verdicts[stack.name] = Verdict(
+                "met", "", f"covered by {covering[0]}'s multi-region trail ({stack.account})"
+            )
 
 
 def assess_synth(deployment: Deployment, outdir: Path) -> CoverageReport:
