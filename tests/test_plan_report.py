@@ -646,3 +646,16 @@ def test_bad_input_is_one_line_without_traceback(
 def test_plans_or_stacks_must_be_given(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli([], capsys)
     assert code == 2 and "give PLAN_JSON files or --stacks" in err
+
+
+def test_a_change_whose_values_are_not_objects_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = {"format_version": "1.2", "resource_changes": [{
+        "address": "aws_cloudtrail.trail", "type": "aws_cloudtrail",
+        "change": {"actions": ["update"], "before": ["x"], "after": {}}}]}
+    path = tmp_path / "trailwatch-primary.json"
+    path.write_text(json.dumps(plan))
+    assert main(["plan-report", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "resource_changes[0] is malformed" in err and "Traceback" not in err

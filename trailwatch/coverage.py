@@ -295,6 +295,14 @@ def read_stack(path: Path, name: str) -> StackView:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise CoverageError(f"{path}: cannot read the synthesized stack: {err}") from None
+    try:
+        return _stack_view(data, name)
+    except (KeyError, TypeError, AttributeError, IndexError) as err:
+        # A hand-edited or foreign file: one message, not a traceback.
+        raise CoverageError(f"{path}: not a stack cdktf synthesized ({err!r})") from None
+
+
+def _stack_view(data: dict[str, Any], name: str) -> StackView:
     refs = _Resolver(data)
     filters = []
     for resource in refs.of("aws_cloudwatch_log_metric_filter").values():

@@ -205,6 +205,10 @@ def _resource_change(raw: Mapping[str, Any]) -> ResourceChange | None:
     action = _action(change["actions"])
     if action is None:
         return None
+    for side in ("before", "after", "after_unknown"):
+        if not isinstance(change.get(side) or {}, Mapping):
+            # Raised as the caller's "malformed" message, naming the resource.
+            raise TypeError(f"change.{side} is not an object")
     return ResourceChange(
         address=raw["address"],
         type=raw["type"],
