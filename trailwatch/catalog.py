@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from trailwatch.errors import CatalogError, describe_validation_error, described
+from trailwatch.yaml_files import read_mapping
 
 # AWS's limit on filterPattern (PutMetricFilter).
 MAX_PATTERN_LENGTH = 1024
@@ -179,19 +179,9 @@ class Catalog(Mapping[str, EventDefinition]):
 
 def read_event_file(path: Path) -> EventDefinition:
     """Read and validate one event file; errors name the file and the field."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise CatalogError(f"{path}: cannot read: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise CatalogError(f"{path}: not UTF-8 text; an event file is YAML") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise CatalogError(f"{path}:{where}: not valid YAML: {problem}") from None
-    if not isinstance(data, dict):
-        raise CatalogError(f"{path}: must be a YAML mapping of event fields (id, pattern, ...)")
+    data = read_mapping(
+        path, CatalogError, expected="must be a YAML mapping of event fields (id, pattern, ...)"
+    )
     try:
         event = EventDefinition.model_validate(data)
     except ValidationError as err:

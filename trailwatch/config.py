@@ -9,13 +9,13 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from trailwatch.catalog import Comparison, MissingData, Statistic
 from trailwatch.errors import ConfigError, describe_validation_error, described
+from trailwatch.yaml_files import read_mapping
 
 # The package sits beside events/ and the default config in the repository.
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -347,26 +347,12 @@ class Environment(_Strict):
 
 def read_config(path: Path) -> Config:
     """Read and validate a config file; every error names the file and the field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: config file not found (set TRAILWATCH_CONFIG or create trailwatch.yaml)"
-        ) from None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text; a config is a YAML file") from None
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1} column {mark.column + 1}:" if mark else ""
-        raise ConfigError(
-            f"{path}:{where} not valid YAML: {getattr(err, 'problem', err)}"
-        ) from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: must be a YAML mapping with at least notifications and targets")
+    data = read_mapping(
+        path,
+        ConfigError,
+        expected="must be a YAML mapping with at least notifications and targets",
+        not_found="config file not found (set TRAILWATCH_CONFIG or create trailwatch.yaml)",
+    )
     try:
         return Config.model_validate(data)
     except ValidationError as err:
