@@ -116,21 +116,16 @@ def missing_tool(reason: str) -> None:
 @pytest.fixture(scope="session")
 def terraform_env() -> dict[str, str]:
     """Environment for running Terraform offline against the provider mirror."""
+    from trailwatch.terraform import environment
     from trailwatch.toolchain import provider_mirror, terraform_binary
 
     if terraform_binary() is None:
         missing_tool("terraform is not on PATH")
     if provider_mirror() is None:
         missing_tool("no offline AWS provider mirror (no registry is reachable here)")
-    # Some images export TF_CLI_CONFIG_FILE naming a file that does not exist.
-    config = os.environ.get("TF_CLI_CONFIG_FILE", "")
+    env = environment(os.environ)
+    config = env.get("TF_CLI_CONFIG_FILE", "")
     if not Path(config).is_file():
-        config = str(REPO / ".tools" / "terraform.rc")
-    if not Path(config).is_file():
-        missing_tool(f"Terraform CLI config {config} is missing: run `make install`")
-    return {
-        **os.environ,
-        "TF_CLI_CONFIG_FILE": config,
-        "CHECKPOINT_DISABLE": "1",
-        "TF_IN_AUTOMATION": "1",
-    }
+        missing_tool(f"Terraform CLI config {config or '.tools/terraform.rc'} is missing: "
+                     "run `make install`")
+    return env

@@ -82,7 +82,7 @@ class Terraform:
     ) -> None:
         self.stack_dir = Path(stack_dir)
         self.stack = stack or self.stack_dir.name
-        self.env = _environment(os.environ if env is None else env)
+        self.env = environment(os.environ if env is None else env)
         self.binary = binary or shutil.which("terraform", path=self.env.get("PATH"))
         self.on_message = on_message
         self.timeout = timeout
@@ -249,7 +249,8 @@ class Terraform:
         return f"{self.stack}: terraform {command} failed (exit {code}): {detail}"
 
 
-def _environment(base: Mapping[str, str]) -> dict[str, str]:
+def environment(base: Mapping[str, str]) -> dict[str, str]:
+    """`base` as Terraform should run in it: offline CLI config, no prompts, no checkpoint."""
     env = dict(base)
     env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1")
     # A CLI config that does not exist (some images point at an absent ~/.terraformrc) counts as
