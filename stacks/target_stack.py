@@ -50,8 +50,8 @@ class TargetStack(TerraformStack):
         log_group_name = deployment.log_group_name(target)
         settings = deployment.config
         creates_topic = settings.notifications.topic_arn is None
-        trail_settings = target.trail
-        creates_trail = isinstance(trail_settings, CreateTrail)
+        trail_settings = target.trail if isinstance(target.trail, CreateTrail) else None
+        creates_trail = trail_settings is not None
         key = None
         if creates_trail or creates_topic:
             key = EncryptionKey(
@@ -63,7 +63,7 @@ class TargetStack(TerraformStack):
                 log_group_name=log_group_name if creates_trail else None,
                 alarms=creates_topic,
             )
-        if isinstance(trail_settings, CreateTrail):
+        if trail_settings is not None:
             assert key is not None
             trail = Trail(
                 self,
