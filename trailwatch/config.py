@@ -59,6 +59,7 @@ Name = Annotated[
         )
     ),
 ]
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 AccountId = Annotated[str, Field(pattern=described(r"^\d{12}$", "a 12-digit account id, quoted"))]
 LogGroupName = Annotated[
     str,
@@ -147,8 +148,8 @@ class Subscription(_Strict):
     @model_validator(mode="after")
     def _endpoint_fits(self) -> Subscription:
         expected = {
-            "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-            "email-json": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+            "email": EMAIL,
+            "email-json": EMAIL,
             "https": r"^https://\S+$",
             "sqs": r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:\S+$",
             "lambda": r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:\S+$",
@@ -163,7 +164,7 @@ class Notifications(_Strict):
 
     emails: tuple[
         Annotated[
-            str, Field(pattern=described(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "an e-mail address"))
+            str, Field(pattern=described(EMAIL, "an e-mail address"))
         ],
         ...,
     ] = ()
