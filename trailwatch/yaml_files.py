@@ -23,7 +23,7 @@ def read_mapping(
     except OSError as err:
         raise error(f"{path}: cannot read: {err.strerror or err}") from None
     except UnicodeDecodeError:
-        raise error(f"{path}: not UTF-8 text; {expected}") from None
+        raise error(f"{path}: not UTF-8 text; trailwatch reads UTF-8 YAML") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
