@@ -49,7 +49,7 @@ def key_policy(
                 "Sid": "CloudTrailEncryptsLogs",
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Action": "kms:GenerateDataKey*",
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {"aws:SourceArn": trail_arn},
@@ -60,6 +60,18 @@ def key_policy(
                         )
                     },
                 },
+            }
+        )
+        # A DescribeKey request carries no encryption context, so it cannot share the statement
+        # above: AWS's documented CloudTrail key policy gives it its own, scoped by the trail.
+        statements.append(
+            {
+                "Sid": "CloudTrailDescribesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
             }
         )
     if log_group_name:

@@ -154,11 +154,13 @@ def test_key_rotates_and_lets_each_service_use_it_only_under_conditions(
     assert set(statements) == {
         "AccountAdministers",
         "CloudTrailEncryptsLogs",
+        "CloudTrailDescribesKey",
         "CloudWatchLogsEncryptsLogGroup",
         "CloudWatchAlarmsPublishToEncryptedTopic",
     }
     for sid in (
         "CloudTrailEncryptsLogs",
+        "CloudTrailDescribesKey",
         "CloudWatchLogsEncryptsLogGroup",
         "CloudWatchAlarmsPublishToEncryptedTopic",
     ):
@@ -168,6 +170,14 @@ def test_key_rotates_and_lets_each_service_use_it_only_under_conditions(
     assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     logs = statements["CloudWatchLogsEncryptsLogGroup"]
     assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    # DescribeKey carries no encryption context: a statement conditioned on one would deny it.
+    encrypt, describe = statements["CloudTrailEncryptsLogs"], statements["CloudTrailDescribesKey"]
+    assert encrypt["Action"] == "kms:GenerateDataKey*"
+    assert "kms:EncryptionContext:aws:cloudtrail:arn" in encrypt["Condition"]["StringLike"]
+    assert describe["Action"] == "kms:DescribeKey"
+    assert describe["Condition"] == {
+        "StringEquals": {"aws:SourceArn": encrypt["Condition"]["StringEquals"]["aws:SourceArn"]}
+    }
 
 
 def test_topic_is_encrypted_and_only_account_alarms_publish(default_synth: Synth) -> None:
