@@ -60,7 +60,7 @@ node_modules/.installed: package-lock.json | $(VENV)/.synced
 	touch $@
 
 $(TOOLS)/terraform.rc: trailwatch/toolchain.py | $(VENV)/.synced
-	$(VENV)/bin/python -m trailwatch.toolchain $@
+	$(VENV)/bin/python -m trailwatch.tooling.toolchain $@
 
 # checkov and prowler pin dependencies that clash with the app's and with each other's: each
 # gets its own venv, .tools/<name>, synced from tools/<name>/Pipfile.lock (VIRTUAL_ENV tells
@@ -71,7 +71,7 @@ $(TOOLS)/%/.synced: tools/%/Pipfile.lock | $(PIPENV)
 	touch $@
 
 demo: install
-	$(VENV)/bin/python -m trailwatch.demo
+	$(VENV)/bin/python -m trailwatch.tooling.demo
 
 synth: install
 	$(VENV)/bin/python main.py

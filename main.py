@@ -3,7 +3,7 @@
 import sys
 
 from trailwatch.errors import TrailwatchError
-from trailwatch.model import load_deployment
+from trailwatch.spec.model import load_deployment
 
 
 def main() -> int:

@@ -96,8 +96,9 @@ def vary(template: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     return record
 
 
-def generate(samples: list[dict[str, Any]], folder: Path, total: int,
-             boundaries: set[int]) -> list[tuple[Path, int]]:
+def generate(
+    samples: list[dict[str, Any]], folder: Path, total: int, boundaries: set[int]
+) -> list[tuple[Path, int]]:
     """Write `total` records as JSONL files ending at each boundary; (file, records so far)."""
     rng = random.Random(SEED)
     ends = sorted({b for b in boundaries if 0 < b < total} | {total})
@@ -139,9 +140,9 @@ Run = Callable[[list[Path]], int]
 
 def make_replay(config: Path) -> tuple[Run, Run, int]:
     """The record reader alone and the whole replay over the same files; how many events."""
-    from trailwatch.model import load_deployment
-    from trailwatch.records import ReadStats, read_records
     from trailwatch.replay import Replayer
+    from trailwatch.replay.records import ReadStats, read_records
+    from trailwatch.spec.model import load_deployment
 
     alarms = load_deployment(config).alarms
 
@@ -181,8 +182,8 @@ def peak_memory_mb() -> float:
 
 def measure_memory_child(paths: list[Path], config: Path) -> dict[str, Any]:
     """In the subprocess: replay the files through the public API and report peak memory."""
-    from trailwatch.model import load_deployment
     from trailwatch.replay import replay
+    from trailwatch.spec.model import load_deployment
 
     deployment = load_deployment(config)
     before = peak_memory_mb()
@@ -197,8 +198,14 @@ def measure_memory_child(paths: list[Path], config: Path) -> dict[str, Any]:
 
 
 def measure_memory(paths: list[Path], config: Path) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--config", str(config),
-               "--measure-memory", *map(str, paths)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--config",
+        str(config),
+        "--measure-memory",
+        *map(str, paths),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     measured: dict[str, Any] = json.loads(done.stdout)
     return measured
@@ -244,10 +251,14 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "events": events,
         "python": platform.python_version(),
         **figures,
-        "ratio": round(figures["replay"]["records_per_second"]
-                       / figures["decode"]["records_per_second"], 3),
-        "wall_ratio": round(figures["replay"]["wall_records_per_second"]
-                            / figures["decode"]["wall_records_per_second"], 3),
+        "ratio": round(
+            figures["replay"]["records_per_second"] / figures["decode"]["records_per_second"], 3
+        ),
+        "wall_ratio": round(
+            figures["replay"]["wall_records_per_second"]
+            / figures["decode"]["wall_records_per_second"],
+            3,
+        ),
         "goal": GOAL,
         "per_record_us": {
             "decode": decode_us,
@@ -283,11 +294,18 @@ def report(results: dict[str, Any]) -> None:
     for column in ("measure", "records/s (CPU)", "µs/record (CPU)", "records/s (wall)"):
         table.add_column(column, justify="right" if column != "measure" else "left")
     per = results["per_record_us"]
-    for name, label in (("decode", "decode only"), ("read", "trailwatch reader"),
-                        ("replay", "replay, 17 events")):
+    for name, label in (
+        ("decode", "decode only"),
+        ("read", "trailwatch reader"),
+        ("replay", "replay, 17 events"),
+    ):
         row = results[name]
-        table.add_row(label, f"{row['records_per_second']:,}", f"{row['us_per_record']}",
-                      f"{row['wall_records_per_second']:,}")
+        table.add_row(
+            label,
+            f"{row['records_per_second']:,}",
+            f"{row['us_per_record']}",
+            f"{row['wall_records_per_second']:,}",
+        )
     console.print(table)
     verdict = "meets" if results["ratio"] >= results["goal"] else "misses"
     console.print(
@@ -302,8 +320,12 @@ def report(results: dict[str, Any]) -> None:
         for column in ("records", "ALARM periods", "peak before replay", "peak after replay"):
             memory.add_column(column, justify="right")
         for row in results["memory"]:
-            memory.add_row(f"{row['records']:,}", f"{row['alarm_periods']:,}",
-                           f"{row['before_replay_mb']} MB", f"{row['peak_mb']} MB")
+            memory.add_row(
+                f"{row['records']:,}",
+                f"{row['alarm_periods']:,}",
+                f"{row['before_replay_mb']} MB",
+                f"{row['peak_mb']} MB",
+            )
         console.print(memory)
 
 

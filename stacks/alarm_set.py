@@ -11,7 +11,7 @@ from stacks.aws import (
     CloudwatchLogMetricFilterMetricTransformation,
     CloudwatchMetricAlarm,
 )
-from trailwatch.model import Alarm
+from trailwatch.spec.model import Alarm
 
 
 def logical_id(event_id: str) -> str:

@@ -6,7 +6,7 @@ from constructs import Construct
 
 from stacks.aws import SnsTopic, SnsTopicPolicy, SnsTopicSubscription
 from stacks.policies import Where, alarm_topic_policy
-from trailwatch.config import Notifications as NotificationSettings
+from trailwatch.spec.config import Notifications as NotificationSettings
 
 
 class Notifications(Construct):

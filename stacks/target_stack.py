@@ -18,9 +18,9 @@ from stacks.encryption import EncryptionKey
 from stacks.notifications import Notifications
 from stacks.policies import Where
 from stacks.trail import Trail, trail_arn
-from trailwatch.config import CreateTrail, Target
-from trailwatch.config import LocalBackend as LocalBackendSettings
-from trailwatch.model import Deployment
+from trailwatch.spec.config import CreateTrail, Target
+from trailwatch.spec.config import LocalBackend as LocalBackendSettings
+from trailwatch.spec.model import Deployment
 
 # The bindings pin the provider they were generated from (6.25.0); the resources used here have
 # the same arguments in 5.x, and the offline mirror on build machines has 5.100.0.

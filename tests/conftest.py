@@ -116,8 +116,8 @@ def missing_tool(reason: str) -> None:
 @pytest.fixture(scope="session")
 def terraform_env() -> dict[str, str]:
     """Environment for running Terraform offline against the provider mirror."""
-    from trailwatch.terraform import environment
-    from trailwatch.toolchain import provider_mirror, terraform_binary
+    from trailwatch.tooling.terraform import environment
+    from trailwatch.tooling.toolchain import provider_mirror, terraform_binary
 
     if terraform_binary() is None:
         missing_tool("terraform is not on PATH")
@@ -126,6 +126,7 @@ def terraform_env() -> dict[str, str]:
     env = environment(os.environ)
     config = env.get("TF_CLI_CONFIG_FILE", "")
     if not Path(config).is_file():
-        missing_tool(f"Terraform CLI config {config or '.tools/terraform.rc'} is missing: "
-                     "run `make install`")
+        missing_tool(
+            f"Terraform CLI config {config or '.tools/terraform.rc'} is missing: run `make install`"
+        )
     return env

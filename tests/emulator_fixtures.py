@@ -2,8 +2,8 @@
 
 Test modules load this with `pytest_plugins = ["tests.emulator_fixtures"]`. The deploy is real:
 synth with TRAILWATCH_ENDPOINT_URL set, then `terraform init` and `apply` per stack (both stacks
-at once) through `trailwatch.terraform`, against moto_server on loopback. It happens once per
-session: the AWS provider alone spends 55 s on each S3 lifecycle configuration.
+at once) through `trailwatch.tooling.terraform`, against moto_server on loopback. It happens
+once per session: the AWS provider alone spends 55 s on each S3 lifecycle configuration.
 
 Tests that change or destroy the shared deployment ask for the `emulator_teardown` fixture:
 they run after every other test of the session (see `pytest_collection_modifyitems`). Import
@@ -26,9 +26,9 @@ from unittest import mock
 import pytest
 
 from tests.conftest import default_config, missing_tool, run_synth
-from trailwatch.config import Environment, Target
-from trailwatch.model import Deployment, load_deployment
-from trailwatch.terraform import Terraform
+from trailwatch.spec.config import Environment, Target
+from trailwatch.spec.model import Deployment, load_deployment
+from trailwatch.tooling.terraform import Terraform
 
 T = TypeVar("T")
 TEARDOWN = "emulator_teardown"
@@ -70,8 +70,9 @@ class Lab:
         assert result.returncode == 0, result.stderr
 
     def deployment(self) -> Deployment:
-        env = Environment(config_path=self.config_path, endpoint_url=self.endpoint_url,
-                          outdir=self.outdir)
+        env = Environment(
+            config_path=self.config_path, endpoint_url=self.endpoint_url, outdir=self.outdir
+        )
         return load_deployment(self.config_path, env)
 
     def target(self, name: str) -> Target:
@@ -79,8 +80,11 @@ class Lab:
 
     def terraform(self, target: Target) -> Terraform:
         deployment = self.deployment()
-        return Terraform(deployment.stack_dir(target), stack=deployment.stack_name(target),
-                         env=self.terraform_env)
+        return Terraform(
+            deployment.stack_dir(target),
+            stack=deployment.stack_name(target),
+            env=self.terraform_env,
+        )
 
     def each(self, work: Callable[[Target], T]) -> dict[str, T]:
         """Run `work` for every target at once (Terraform spends most time waiting)."""
@@ -92,8 +96,13 @@ class Lab:
     def client(self, service: str, region: str) -> Any:
         import boto3  # type: ignore[import-untyped]
 
-        return boto3.client(service, region_name=region, endpoint_url=self.endpoint_url,
-                            aws_access_key_id="test", aws_secret_access_key="test")
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     def state_file(self, stack: str) -> dict[str, Any]:
         data: dict[str, Any] = json.loads((self.state_dir / f"{stack}.tfstate").read_text())
@@ -104,8 +113,11 @@ class Lab:
         from trailwatch.cli import main
 
         out, err = io.StringIO(), io.StringIO()
-        with mock.patch.dict(os.environ, {**self.env(), **extra_env}), \
-                contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with (
+            mock.patch.dict(os.environ, {**self.env(), **extra_env}),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
             code = main(args)
         return code, out.getvalue(), err.getvalue()
 
@@ -113,7 +125,7 @@ class Lab:
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory, terraform_env: dict[str, str]) -> Iterator[Lab]:
     """The default config deployed onto a fresh emulator; the emulator stops after the session."""
-    from trailwatch.emulator import Emulator, moto_available
+    from trailwatch.tooling.emulator import Emulator, moto_available
 
     if not moto_available():
         missing_tool("moto[server] is not installed (make install)")

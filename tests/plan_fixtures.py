@@ -26,7 +26,7 @@ import yaml
 from tests.conftest import REPO, default_config
 
 if TYPE_CHECKING:
-    from trailwatch.terraform import Terraform
+    from trailwatch.tooling.terraform import Terraform
 
 Config = dict[str, Any]
 PRIMARY, EU = "trailwatch-primary", "trailwatch-eu"
@@ -106,13 +106,17 @@ class PlanLab:
     def synth(self, name: str, config: Config) -> None:
         self.config_path(name).write_text(yaml.safe_dump(config, sort_keys=False))
         result = subprocess.run(
-            [sys.executable, str(REPO / "main.py")], cwd=self.workdir, env=self.env(name),
-            capture_output=True, text=True, timeout=300,
+            [sys.executable, str(REPO / "main.py")],
+            cwd=self.workdir,
+            env=self.env(name),
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert result.returncode == 0, f"synth of {name} failed: {result.stderr[-2000:]}"
 
     def terraform(self, name: str, stack: str, **extra_env: str) -> Terraform:
-        from trailwatch.terraform import Terraform
+        from trailwatch.tooling.terraform import Terraform
 
         env = {**self.env(name), **extra_env}
         return Terraform(self.outdir(name) / "stacks" / stack, stack=stack, env=env)

@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from trailwatch.alarm_simulation import (
+from trailwatch.replay.alarm_simulation import (
     AlarmPeriod,
     AlarmSimulation,
     iso_utc,
     parse_event_time,
     statistic_value,
 )
-from trailwatch.catalog import AlarmSettings
+from trailwatch.spec.catalog import AlarmSettings
 
 T0 = parse_event_time("2024-01-01T00:00:00Z") or 0
 MINUTE = 60
@@ -131,7 +131,9 @@ def test_not_breaching_missing_data_never_helps_an_alarm() -> None:
 @pytest.mark.parametrize("treatment", ["ignore", "missing"])
 def test_ignored_missing_data_counts_neither_way(treatment: str) -> None:
     settings: dict[str, Any] = {
-        "evaluation_periods": 2, "datapoints_to_alarm": 2, "treat_missing_data": treatment
+        "evaluation_periods": 2,
+        "datapoints_to_alarm": 2,
+        "treat_missing_data": treatment,
     }
     assert simulate([at(0)], span=(at(0), at(30)), **settings) == []
     assert simulate([at(0), at(5)], **settings) == [{"start": "2024-01-01T00:05:00Z", "sum": 1}]

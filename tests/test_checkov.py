@@ -33,34 +33,59 @@ def every_option_config() -> dict[str, Any]:
         "disabled_events": ["ec2-instance-changes"],
         "overrides": {
             "console-signin-failures": {
-                "threshold": 5, "period": 600, "evaluation_periods": 2,
-                "datapoints_to_alarm": 2, "treat_missing_data": "ignore",
+                "threshold": 5,
+                "period": 600,
+                "evaluation_periods": 2,
+                "datapoints_to_alarm": 2,
+                "treat_missing_data": "ignore",
             },
-            "root-account-usage": {"statistic": "Maximum", "comparison": "GreaterThanThreshold",
-                                   "threshold": 0},
+            "root-account-usage": {
+                "statistic": "Maximum",
+                "comparison": "GreaterThanThreshold",
+                "threshold": 0,
+            },
         },
         "notifications": {
             "emails": ["secops@example.com"],
             "subscriptions": [
                 {"protocol": "https", "endpoint": "https://hooks.example.com/trailwatch"},
-                {"protocol": "sqs",
-                 "endpoint": "arn:aws:sqs:us-east-1:111111111111:trailwatch-alarms"},
-                {"protocol": "lambda",
-                 "endpoint": "arn:aws:lambda:us-east-1:111111111111:function:trailwatch-pager"},
+                {
+                    "protocol": "sqs",
+                    "endpoint": "arn:aws:sqs:us-east-1:111111111111:trailwatch-alarms",
+                },
+                {
+                    "protocol": "lambda",
+                    "endpoint": "arn:aws:lambda:us-east-1:111111111111:function:trailwatch-pager",
+                },
             ],
             "ok_actions": True,
             "insufficient_data_actions": True,
         },
-        "backend": {"type": "s3", "bucket": "acme-terraform-state", "region": "us-east-1",
-                    "key_prefix": "trailwatch/prod"},
+        "backend": {
+            "type": "s3",
+            "bucket": "acme-terraform-state",
+            "region": "us-east-1",
+            "key_prefix": "trailwatch/prod",
+        },
         "targets": [
-            {"name": "primary", "region": "us-east-1", "account_id": "111111111111",
-             "tags": {"cost-center": "security"},
-             "trail": {"mode": "create", "retention_days": 731,
-                       "log_group_name": "/acme/cloudtrail"}},
-            {"name": "org", "region": "eu-central-1", "account_id": "222222222222",
-             "assume_role_arn": "arn:aws:iam::222222222222:role/trailwatch-deploy",
-             "trail": {"mode": "existing", "log_group_name": "aws-controltower/CloudTrailLogs"}},
+            {
+                "name": "primary",
+                "region": "us-east-1",
+                "account_id": "111111111111",
+                "tags": {"cost-center": "security"},
+                "trail": {
+                    "mode": "create",
+                    "retention_days": 731,
+                    "log_group_name": "/acme/cloudtrail",
+                },
+            },
+            {
+                "name": "org",
+                "region": "eu-central-1",
+                "account_id": "222222222222",
+                "assume_role_arn": "arn:aws:iam::222222222222:role/trailwatch-deploy",
+                "trail": {"mode": "existing", "log_group_name": "aws-controltower/CloudTrailLogs"},
+            },
         ],
     }
 
@@ -73,8 +98,11 @@ def existing_topic_config() -> dict[str, Any]:
     }
     config["targets"] = [
         {"name": "primary", "region": "us-east-1", "trail": {"mode": "create"}},
-        {"name": "org", "region": "eu-central-1",
-         "trail": {"mode": "existing", "log_group_name": "aws-controltower/CloudTrailLogs"}},
+        {
+            "name": "org",
+            "region": "eu-central-1",
+            "trail": {"mode": "existing", "log_group_name": "aws-controltower/CloudTrailLogs"},
+        },
     ]
     return config
 
@@ -97,12 +125,18 @@ STACKS = [
 def run_checkov(files: list[Path]) -> list[dict[str, Any]]:
     """One checkov run over the files; its JSON reports (one per framework that ran)."""
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
-    command = [str(CHECKOV), "--config-file", str(SETTINGS), "--skip-download",
-               "--output", "json", "--soft-fail"]
+    command = [
+        str(CHECKOV),
+        "--config-file",
+        str(SETTINGS),
+        "--skip-download",
+        "--output",
+        "json",
+        "--soft-fail",
+    ]
     for path in files:
         command += ["--file", str(path)]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600,
-                            cwd=REPO)
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
     assert result.returncode == 0, result.stderr[-2000:]
     reports = json.loads(result.stdout)
     return reports if isinstance(reports, list) else [reports]
@@ -113,11 +147,11 @@ def checkov_results(synth_config: SynthFactory) -> dict[tuple[str, str], dict[st
     """Per (config, stack): checkov's passed and failed checks and parse errors on that file."""
     if not CHECKOV.is_file():
         missing_tool(f"{CHECKOV} is missing: run `make install`")
-    synths: dict[str, Synth] = {name: synth_config(name, make()) for name, make in
-                                CONFIGS.items()}
+    synths: dict[str, Synth] = {name: synth_config(name, make()) for name, make in CONFIGS.items()}
     files = {synths[name].path(stack).resolve(): (name, stack) for name, stack in STACKS}
     results: dict[tuple[str, str], dict[str, list[Any]]] = {
-        key: {"passed": [], "failed": [], "parse_errors": []} for key in files.values()}
+        key: {"passed": [], "failed": [], "parse_errors": []} for key in files.values()
+    }
 
     def key_of(path: str) -> tuple[str, str]:
         return files[(REPO / path).resolve()]
@@ -160,8 +194,17 @@ def test_checkov_checked_what_the_stacks_are_for(
 ) -> None:
     passed = {c["check_id"] for c in checkov_results[("default", "trailwatch-primary")]["passed"]}
     # Encrypted topic, log group and trail, rotated key, a year's retention, alarm actions on.
-    assert {"CKV_AWS_26", "CKV_AWS_158", "CKV_AWS_35", "CKV_AWS_7", "CKV_AWS_338",
-            "CKV_AWS_319", "CKV_AWS_36", "CKV2_AWS_10", "CKV_AWS_145"} <= passed
+    assert {
+        "CKV_AWS_26",
+        "CKV_AWS_158",
+        "CKV_AWS_35",
+        "CKV_AWS_7",
+        "CKV_AWS_338",
+        "CKV_AWS_319",
+        "CKV_AWS_36",
+        "CKV2_AWS_10",
+        "CKV_AWS_145",
+    } <= passed
 
 
 def test_every_skipped_check_has_a_reason() -> None:

@@ -60,16 +60,18 @@ def resolve_name(stack: dict[str, Any], value: str) -> str:
 def trail_log_group(stack: dict[str, Any]) -> str:
     """The name of the log group the stack's trail delivers to."""
     (trail,) = stack["resource"]["aws_cloudtrail"].values()
-    match = re.fullmatch(r"\$\{aws_cloudwatch_log_group\.([a-z0-9_]+)\.arn\}:\*",
-                         trail["cloud_watch_logs_group_arn"])
+    match = re.fullmatch(
+        r"\$\{aws_cloudwatch_log_group\.([a-z0-9_]+)\.arn\}:\*", trail["cloud_watch_logs_group_arn"]
+    )
     assert match, trail["cloud_watch_logs_group_arn"]
     name: str = stack["resource"]["aws_cloudwatch_log_group"][match.group(1)]["name"]
     return name
 
 
 def is_sns_topic(action: str) -> bool:
-    return bool(re.fullmatch(r"\$\{aws_sns_topic\.[a-z0-9_]+\.arn\}", action)) or \
-        action.startswith("arn:aws:sns:")
+    return bool(re.fullmatch(r"\$\{aws_sns_topic\.[a-z0-9_]+\.arn\}", action)) or action.startswith(
+        "arn:aws:sns:"
+    )
 
 
 def test_catalog_doc_names_all_fourteen_controls() -> None:
@@ -85,15 +87,21 @@ def test_prescribed_filter_is_deployed_with_an_sns_alarm(
 ) -> None:
     event_id, prescribed = CONTROLS[control]
     stack = default_synth.stack(stack_name)
-    filters = [f for f in stack["resource"]["aws_cloudwatch_log_metric_filter"].values()
-               if normalized(f["pattern"]) == normalized(prescribed)]
+    filters = [
+        f
+        for f in stack["resource"]["aws_cloudwatch_log_metric_filter"].values()
+        if normalized(f["pattern"]) == normalized(prescribed)
+    ]
     assert len(filters) == 1, f"{control} ({event_id}): prescribed pattern not deployed exactly"
     (metric_filter,) = filters
     assert resolve_name(stack, metric_filter["log_group_name"]) == trail_log_group(stack)
     transformation = metric_filter["metric_transformation"]
-    alarms = [a for a in stack["resource"]["aws_cloudwatch_metric_alarm"].values()
-              if a["metric_name"] == transformation["name"]
-              and a["namespace"] == transformation["namespace"]]
+    alarms = [
+        a
+        for a in stack["resource"]["aws_cloudwatch_metric_alarm"].values()
+        if a["metric_name"] == transformation["name"]
+        and a["namespace"] == transformation["namespace"]
+    ]
     assert alarms, f"{control}: no alarm on {transformation['namespace']}/{transformation['name']}"
     assert any(any(is_sns_topic(a) for a in alarm["alarm_actions"]) for alarm in alarms)
 

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, default_config, run_synth
-from trailwatch.catalog import load_catalog
-from trailwatch.config import Environment
 from trailwatch.errors import CatalogError, ConfigError
-from trailwatch.model import load_deployment
+from trailwatch.spec.catalog import load_catalog
+from trailwatch.spec.config import Environment
+from trailwatch.spec.model import load_deployment
 
 EVENT = yaml.safe_load((REPO / "events" / "vpc-changes.yaml").read_text())
 
@@ -303,6 +303,12 @@ def test_unknown_target_is_named_with_the_known_ones(
 def test_targets_with_different_profiles_may_each_create_a_multi_region_trail(
     tmp_path: Path,
 ) -> None:
-    load(tmp_path, with_changes(targets=[
-        {"name": "prod", "region": "us-east-1", "profile": "prod"},
-        {"name": "dev", "region": "us-east-1", "profile": "dev"}]))
+    load(
+        tmp_path,
+        with_changes(
+            targets=[
+                {"name": "prod", "region": "us-east-1", "profile": "prod"},
+                {"name": "dev", "region": "us-east-1", "profile": "dev"},
+            ]
+        ),
+    )

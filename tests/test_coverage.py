@@ -10,15 +10,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import Synth, SynthFactory, default_config
+from trailwatch.audit.coverage import assess
 from trailwatch.cli import main
-from trailwatch.config import Environment
-from trailwatch.coverage import (
-    MetricFilter,
-    assess,
-    load_frameworks,
-    read_stacks,
-)
-from trailwatch.model import Alarm, Deployment, load_deployment
+from trailwatch.inventory.synth import read_synth_stacks
+from trailwatch.spec.config import Environment
+from trailwatch.spec.frameworks import load_frameworks
+from trailwatch.spec.model import Alarm, Deployment, load_deployment
 
 SECURITY_HUB = [f"CloudWatch.{n}" for n in range(1, 18)]
 
@@ -35,17 +32,27 @@ def without_root_alarm_config() -> dict[str, Any]:
     return config
 
 
-def coverage(synth: Synth, *args: str, capsys: pytest.CaptureFixture[str],
-             config: Path | None = None) -> tuple[int, str, str]:
+def coverage(
+    synth: Synth, *args: str, capsys: pytest.CaptureFixture[str], config: Path | None = None
+) -> tuple[int, str, str]:
     """Run the CLI on a synthesized config; (exit code, stdout, stderr)."""
-    code = main(["coverage", "--config", str(config or synth.workdir / "trailwatch.yaml"),
-                 "--synth-dir", str(synth.outdir), *args])
+    code = main(
+        [
+            "coverage",
+            "--config",
+            str(config or synth.workdir / "trailwatch.yaml"),
+            "--synth-dir",
+            str(synth.outdir),
+            *args,
+        ]
+    )
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def report_json(synth: Synth, capsys: pytest.CaptureFixture[str],
-                config: Path | None = None) -> tuple[int, dict[str, Any]]:
+def report_json(
+    synth: Synth, capsys: pytest.CaptureFixture[str], config: Path | None = None
+) -> tuple[int, dict[str, Any]]:
     code, out, _ = coverage(synth, "--json", capsys=capsys, config=config)
     data: dict[str, Any] = json.loads(out)
     return code, data
@@ -97,7 +104,8 @@ def test_disabled_event_fails_its_controls_and_the_exit_code(
 
 
 def test_disabled_event_is_named_in_the_text_report(
-    synth_config: SynthFactory, capsys: pytest.CaptureFixture[str],
+    synth_config: SynthFactory,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("COLUMNS", "250")  # rich wraps table cells to the terminal's width
@@ -105,8 +113,11 @@ def test_disabled_event_is_named_in_the_text_report(
     code, out, _ = coverage(synth, capsys=capsys)
     assert code == 1
     assert "disabled: root-account-usage is in disabled_events" in out
-    assert out.strip().splitlines()[-1].endswith(
-        "not met: CIS v1.2 3.3, CIS v1.4+ 4.3, Security Hub CloudWatch.1")
+    assert (
+        out.strip()
+        .splitlines()[-1]
+        .endswith("not met: CIS v1.2 3.3, CIS v1.4+ 4.3, Security Hub CloudWatch.1")
+    )
 
 
 def test_prowler_profile_shows_variant_patterns_and_meets_prowler(
@@ -142,7 +153,11 @@ def test_json_shape(default_synth: Synth, capsys: pytest.CaptureFixture[str]) ->
     assert report["profile"] == "securityhub"
     assert report["stacks"] == ["trailwatch-primary", "trailwatch-eu"]
     assert [f["id"] for f in report["frameworks"]] == [
-        "cis-v1.2", "cis-v1.4", "security-hub", "prowler"]
+        "cis-v1.2",
+        "cis-v1.4",
+        "security-hub",
+        "prowler",
+    ]
     framework = report["frameworks"][2]
     assert set(framework) == {"id", "title", "profile", "claimed", "met", "total", "controls"}
     assert (framework["met"], framework["total"]) == (17, 17)
@@ -182,12 +197,20 @@ def test_markdown_table_has_a_row_per_control(
 def test_missing_synth_says_to_run_make_synth(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], repo_root: Path
 ) -> None:
-    code = main(["coverage", "--config", str(repo_root / "trailwatch.yaml"),
-                 "--synth-dir", str(tmp_path / "nowhere")])
+    code = main(
+        [
+            "coverage",
+            "--config",
+            str(repo_root / "trailwatch.yaml"),
+            "--synth-dir",
+            str(tmp_path / "nowhere"),
+        ]
+    )
     _, err = capsys.readouterr()
     assert code == 2
-    assert err.strip().endswith("no synthesized stacks; run `make synth` first (or pass "
-                                "--synth-dir)")
+    assert err.strip().endswith(
+        "no synthesized stacks; run `make synth` first (or pass --synth-dir)"
+    )
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
@@ -203,8 +226,9 @@ def with_exclusion(alarm: Alarm, pattern: str, exclusion: str) -> Alarm:
         exclusions: tuple[str, ...] = ()
 
     fields = {f.name: getattr(alarm, f.name) for f in dataclasses.fields(Alarm)}
-    return ExcludingAlarm(**{**fields, "pattern": pattern, "exact": False,
-                             "exclusions": (exclusion,)})
+    return ExcludingAlarm(
+        **{**fields, "pattern": pattern, "exact": False, "exclusions": (exclusion,)}
+    )
 
 
 def test_exclusion_is_reported_as_breaking_exact_compliance(default_synth: Synth) -> None:
@@ -213,17 +237,27 @@ def test_exclusion_is_reported_as_breaking_exact_compliance(default_synth: Synth
     alarm = deployment.alarm("authorization-failures")
     excluded = (
         '{ (($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")) && '
-        '(($.userIdentity.sessionContext.sessionIssuer.userName NOT EXISTS) || '
+        "(($.userIdentity.sessionContext.sessionIssuer.userName NOT EXISTS) || "
         '($.userIdentity.sessionContext.sessionIssuer.userName != "AWSServiceRoleForConfig")) }'
     )
-    changed: Deployment = dataclasses.replace(deployment, alarms=tuple(
-        with_exclusion(a, excluded, "service_linked_role_denials") if a is alarm else a
-        for a in deployment.alarms))
+    changed: Deployment = dataclasses.replace(
+        deployment,
+        alarms=tuple(
+            with_exclusion(a, excluded, "service_linked_role_denials") if a is alarm else a
+            for a in deployment.alarms
+        ),
+    )
     stacks = [
-        dataclasses.replace(stack, filters=tuple(
-            MetricFilter(excluded, f.log_group, f.metric, f.namespace)
-            if f.metric == alarm.metric_name else f for f in stack.filters))
-        for stack in read_stacks(default_synth.outdir, ["trailwatch-primary"])
+        dataclasses.replace(
+            stack,
+            filters=tuple(
+                dataclasses.replace(f, pattern=excluded)
+                if f.metric_name == alarm.metric_name
+                else f
+                for f in stack.filters
+            ),
+        )
+        for stack in read_synth_stacks(default_synth.outdir, ["trailwatch-primary"])
     ]
     report = assess(changed, stacks, load_frameworks())
     by_id = {c.control.id: c for f in report.frameworks for c in f.controls}
@@ -239,8 +273,9 @@ def test_regional_trails_alone_meet_no_pattern_control(
     synth_config: SynthFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = default_config()
-    config["targets"] = [{"name": "eu", "region": "eu-west-1",
-                          "trail": {"mode": "create", "multi_region": False}}]
+    config["targets"] = [
+        {"name": "eu", "region": "eu-west-1", "trail": {"mode": "create", "multi_region": False}}
+    ]
     synth = synth_config("regional-only", config)
     code, report = report_json(synth, capsys)
     assert code == 1

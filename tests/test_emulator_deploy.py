@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tests.conftest import default_config
-from trailwatch.config import CreateTrail, Target
+from trailwatch.spec.config import CreateTrail, Target
 
 if TYPE_CHECKING:
     from tests.emulator_fixtures import Lab
@@ -59,7 +59,8 @@ def test_trails_log_to_their_log_groups_through_their_roles(lab: Lab) -> None:
         )
         assert trail["CloudWatchLogsRoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/{name}-delivery"
         (log_group,) = lab.client("logs", target.region).describe_log_groups(
-            logGroupNamePrefix=group)["logGroups"]
+            logGroupNamePrefix=group
+        )["logGroups"]
         assert log_group["retentionInDays"] == 365
         assert log_group["kmsKeyId"] == trail["KmsKeyId"]
 
@@ -68,8 +69,9 @@ def test_one_filter_per_enabled_event_with_the_catalogs_exact_pattern(lab: Lab) 
     deployment = lab.deployment()
     for target in deployment.targets:
         logs = lab.client("logs", target.region)
-        filters = logs.describe_metric_filters(
-            logGroupName=deployment.log_group_name(target))["metricFilters"]
+        filters = logs.describe_metric_filters(logGroupName=deployment.log_group_name(target))[
+            "metricFilters"
+        ]
         by_name = {f["filterName"]: f for f in filters}
         assert len(filters) == len(by_name) == len(deployment.alarms) == 17
         for alarm in deployment.alarms:
@@ -91,7 +93,9 @@ def test_one_alarm_per_filter_on_its_metric_notifying_the_topic(lab: Lab) -> Non
         for alarm in deployment.alarms:
             deployed = by_name[alarm.alarm_name]
             assert (deployed["MetricName"], deployed["Namespace"]) == (
-                alarm.metric_name, "CloudTrailMetrics")
+                alarm.metric_name,
+                "CloudTrailMetrics",
+            )
             assert deployed["AlarmActions"] == [topic]
             assert deployed["ActionsEnabled"] is True
             assert deployed["Threshold"] == alarm.settings.threshold
@@ -108,7 +112,8 @@ def test_the_topic_is_encrypted_and_has_the_configs_subscriber(lab: Lab) -> None
         assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"]
         subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
         assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
-            ("email", "security-alerts@example.com")]
+            ("email", "security-alerts@example.com")
+        ]
 
 
 def test_a_config_change_deploys_exactly_that_change(lab: Lab, emulator_teardown: None) -> None:
@@ -134,12 +139,15 @@ def test_a_config_change_deploys_exactly_that_change(lab: Lab, emulator_teardown
         }, target
     deployment = lab.deployment()
     for target in deployment.targets:
-        alarms = {a["AlarmName"]: a for a in lab.client("cloudwatch", target.region)
-                  .describe_alarms()["MetricAlarms"]}
+        alarms = {
+            a["AlarmName"]: a
+            for a in lab.client("cloudwatch", target.region).describe_alarms()["MetricAlarms"]
+        }
         assert alarms["CloudTrailConsoleSignInFailures"]["Threshold"] == 5.0
         assert "CloudTrailEC2InstanceChanges" not in alarms and len(alarms) == 16
         filters = lab.client("logs", target.region).describe_metric_filters(
-            logGroupName=deployment.log_group_name(target))["metricFilters"]
+            logGroupName=deployment.log_group_name(target)
+        )["metricFilters"]
         assert "EC2InstanceEventCount" not in {f["filterName"] for f in filters}
     code, out, _err = lab.cli(["state", "--json"])
     assert code == 0 and json.loads(out)["drift"] is False
@@ -159,8 +167,9 @@ def test_destroy_leaves_every_state_empty_and_the_emulator_clean(
         assert lab.client("sns", region).list_topics()["Topics"] == []
         assert lab.client("sns", region).list_subscriptions()["Subscriptions"] == []
         kms = lab.client("kms", region)
-        assert [a["AliasName"] for a in kms.list_aliases()["Aliases"]
-                if "trailwatch" in a["AliasName"]] == []
+        assert [
+            a["AliasName"] for a in kms.list_aliases()["Aliases"] if "trailwatch" in a["AliasName"]
+        ] == []
         # KMS never deletes a key at once: every trailwatch key waits out its 30 days.
         for key in kms.list_keys()["Keys"]:
             metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from tests.conftest import default_config
-from trailwatch.config import Environment
 from trailwatch.errors import ConfigError
-from trailwatch.model import Deployment, load_deployment
 from trailwatch.patterns import compile_pattern, parse_pattern
+from trailwatch.spec.config import Environment
+from trailwatch.spec.model import Deployment, load_deployment
 
 
 def deployment_with(tmp_path: Path, exclusions: dict[str, Any]) -> Deployment:

@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.plan_fixtures import EU, EXTERNAL_TOPIC, PRIMARY, PlanLab, plan_variants
-from trailwatch.cli import main
-from trailwatch.model import load_deployment
-from trailwatch.plan_report import (
+from trailwatch.audit.plan.rules import (
     Hidden,
     PlanError,
     Report,
@@ -26,6 +24,8 @@ from trailwatch.plan_report import (
     parse_plan,
     review,
 )
+from trailwatch.cli import main
+from trailwatch.spec.model import load_deployment
 
 if TYPE_CHECKING:
     from tests.emulator_fixtures import Lab
@@ -238,15 +238,27 @@ def normalise(text: str) -> str:
     return re.sub(r"(?<!\d)\d{12}(?!\d)", "<account>", text)
 
 
-def test_fail_on_weakening_exits_2_only_when_a_weakening_is_flagged(
+def test_fail_on_weakening_exits_1_only_when_a_weakening_is_flagged(
     plan_lab: PlanLab, capsys: pytest.CaptureFixture[str]
 ) -> None:
     weakened = [str(p) for p in plan_lab.plans["weakened"].values()]
     tagged = [str(p) for p in plan_lab.plans["tagged"].values()]
     config = ["--config", str(plan_lab.config_path("weakened"))]
-    assert run_cli([*config, "--fail-on-weakening", *weakened], capsys)[0] == 2
+    assert run_cli([*config, "--fail-on-weakening", *weakened], capsys)[0] == 1
     assert run_cli([*config, *weakened], capsys)[0] == 0
     assert run_cli([*config, "--fail-on-weakening", *tagged], capsys)[0] == 0
+
+
+def test_an_unreadable_plan_exits_2_not_1_even_when_gating(
+    plan_lab: PlanLab, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A CI gate must tell "a weakening" (1) from "the job is broken" (2).
+    broken = tmp_path / "trailwatch-primary.json"
+    broken.write_text("{not json", encoding="utf-8")
+    config = ["--config", str(plan_lab.config_path("weakened"))]
+    code, _out, err = run_cli([*config, "--fail-on-weakening", str(broken)], capsys)
+    assert code == 2
+    assert str(broken) in err
 
 
 def test_json_report_carries_findings_and_counts(
@@ -651,9 +663,16 @@ def test_plans_or_stacks_must_be_given(capsys: pytest.CaptureFixture[str]) -> No
 def test_a_change_whose_values_are_not_objects_is_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    plan = {"format_version": "1.2", "resource_changes": [{
-        "address": "aws_cloudtrail.trail", "type": "aws_cloudtrail",
-        "change": {"actions": ["update"], "before": ["x"], "after": {}}}]}
+    plan = {
+        "format_version": "1.2",
+        "resource_changes": [
+            {
+                "address": "aws_cloudtrail.trail",
+                "type": "aws_cloudtrail",
+                "change": {"actions": ["update"], "before": ["x"], "after": {}},
+            }
+        ],
+    }
     path = tmp_path / "trailwatch-primary.json"
     path.write_text(json.dumps(plan))
     assert main(["plan-report", str(path)]) == 2

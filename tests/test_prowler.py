@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO, Synth, SynthFactory, default_config, missing_tool
-from trailwatch.catalog import load_catalog
-from trailwatch.coverage import Frameworks, PatternCheck, load_frameworks
+from trailwatch.spec.catalog import load_catalog
+from trailwatch.spec.frameworks import Frameworks, PatternCheck, load_frameworks
 
 CATALOG = load_catalog([REPO / "events"])
 
@@ -55,7 +55,10 @@ def run_prowler(synth: Synth) -> dict[str, dict[str, Any]]:
     stacks = synth.stack_names()
     result = subprocess.run(
         [str(PROWLER_PYTHON), str(RUNNER), *(str(synth.path(s)) for s in stacks)],
-        capture_output=True, text=True, timeout=300, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     by_path: dict[str, dict[str, Any]] = json.loads(result.stdout)
@@ -141,16 +144,25 @@ def test_coverage_judges_prowler_checks_as_prowler_does(
     synth_config: SynthFactory,
     profile: str,
 ) -> None:
-    from trailwatch.coverage import read_stacks
+    from trailwatch.audit.coverage import trail_log_groups
+    from trailwatch.inventory.synth import read_synth_stacks
 
-    synth = default_synth if profile == "securityhub" else synth_config(
-        "profile-prowler", prowler_profile_config())
+    synth = (
+        default_synth
+        if profile == "securityhub"
+        else synth_config("profile-prowler", prowler_profile_config())
+    )
     verdicts = securityhub_profile if profile == "securityhub" else prowler_profile
-    for stack in read_stacks(synth.outdir, synth.stack_names()):
+    for stack in read_synth_stacks(synth.outdir, synth.stack_names()):
         for check in frameworks().prowler_checks():
             passes: PatternCheck = check
-            ours = any(passes.matches(f.pattern) for f in stack.alarmed_filters())
-            assert ours == (verdicts[stack.name][check.id]["status"] == "PASS"), check.id
+            alarmed = [
+                f
+                for f in stack.filters
+                if f.log_group_name in trail_log_groups(stack) and stack.alarms_on(f)
+            ]
+            ours = any(passes.matches(f.pattern) for f in alarmed)
+            assert ours == (verdicts[stack.stack][check.id]["status"] == "PASS"), check.id
 
 
 def ordered_regex(check: PatternCheck) -> str:
@@ -164,8 +176,9 @@ def ordered_regex(check: PatternCheck) -> str:
     return ".+".join(parts) + ".?"
 
 
-@pytest.mark.parametrize("check", [c for c in frameworks().prowler_checks() if c.event_names],
-                         ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "check", [c for c in frameworks().prowler_checks() if c.event_names], ids=lambda c: c.id
+)
 def test_prowler_profile_keeps_prowlers_clause_order(check: PatternCheck) -> None:
     # Prowler releases before the lookahead rewrite (still run by many teams) require the
     # clauses in their list's order: the prowler profile's patterns follow that order.

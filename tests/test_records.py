@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from trailwatch.records import (
+from trailwatch.replay.records import (
     MAX_REASONS,
     InputError,
     ReadStats,
@@ -280,8 +280,12 @@ def test_lookup_event_without_a_readable_record_is_skipped(
     tmp_path: Path, aws_docs: list[dict[str, Any]]
 ) -> None:
     document = lookup_events(aws_docs[:2])
-    document["Events"] += [{"EventId": "x"}, {"CloudTrailEvent": "{broken"}, "text",
-                           {"CloudTrailEvent": "[]"}]
+    document["Events"] += [
+        {"EventId": "x"},
+        {"CloudTrailEvent": "{broken"},
+        "text",
+        {"CloudTrailEvent": "[]"},
+    ]
     path = write_json(tmp_path / "lookup.json", document)
     records, stats = read_all(path)
     assert records == aws_docs[:2]

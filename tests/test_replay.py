@@ -16,10 +16,10 @@ import yaml
 from rich.console import Console
 
 from trailwatch.cli import main
-from trailwatch.commands.replay import _replay_with_progress
-from trailwatch.model import Deployment, load_deployment
-from trailwatch.records import InputError
+from trailwatch.cli.replay import _replay_with_progress
 from trailwatch.replay import Replayer, replay
+from trailwatch.replay.records import InputError
+from trailwatch.spec.model import Deployment, load_deployment
 
 SAMPLE_FILES = ("aws-docs.jsonl", "panther-analysis.jsonl", "stratus-red-team.jsonl")
 REPO = Path(__file__).resolve().parents[1]
@@ -219,7 +219,9 @@ def test_bad_input_is_skipped_and_the_rest_replayed(
 
 
 def test_table_lists_every_event_and_the_first_reasons(
-    tmp_path: Path, failed_login: dict[str, Any], capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    failed_login: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
     deployment: Deployment,
 ) -> None:
     times = ["2024-03-01T10:05:10Z", "2024-03-01T10:06:00Z", "2024-03-01T10:09:59Z"]
@@ -233,7 +235,10 @@ def test_table_lists_every_event_and_the_first_reasons(
         assert alarm.id in out
     row = next(line for line in out.splitlines() if FAILURES in line)
     assert [cell.strip() for cell in row.split("│")][1:5] == [
-        FAILURES, "3", "1", "2024-03-01 10:05 (3)"
+        FAILURES,
+        "3",
+        "1",
+        "2024-03-01 10:05 (3)",
     ]
     assert "skipped 1 unreadable input(s); first reasons:" in out
     assert f"{path}:4: not valid JSON (" in out
@@ -298,9 +303,20 @@ def test_command_runs_in_a_subprocess_with_clean_stdout(
     shared_samples_dir: Path, expected_counts: dict[str, int]
 ) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "trailwatch.cli", "replay", "--json", "--config",
-         str(DEFAULT_CONFIG), *(str(shared_samples_dir / name) for name in SAMPLE_FILES)],
-        capture_output=True, text=True, timeout=120, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "trailwatch.cli",
+            "replay",
+            "--json",
+            "--config",
+            str(DEFAULT_CONFIG),
+            *(str(shared_samples_dir / name) for name in SAMPLE_FILES),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
     )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)

@@ -15,10 +15,26 @@ def test_tiny_bench_writes_positive_figures_for_every_measure(
 ) -> None:
     out = tmp_path / "replay.json"
     result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "replay_bench.py"), "--records", "2000",
-         "--memory-sizes", "1000,2000", "--per-file", "700", "--repeat", "2",
-         "--samples", str(shared_samples_dir), "--out", str(out)],
-        capture_output=True, text=True, timeout=300, cwd=REPO,
+        [
+            sys.executable,
+            str(REPO / "bench" / "replay_bench.py"),
+            "--records",
+            "2000",
+            "--memory-sizes",
+            "1000,2000",
+            "--per-file",
+            "700",
+            "--repeat",
+            "2",
+            "--samples",
+            str(shared_samples_dir),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
     )
     assert result.returncode == 0, result.stderr
     assert "replay/decode throughput ratio" in result.stdout
@@ -26,13 +42,19 @@ def test_tiny_bench_writes_positive_figures_for_every_measure(
     assert (figures["records"], figures["repeat"], figures["events"]) == (2000, 2, 17)
     for measure in ("decode", "read", "replay"):
         assert set(figures[measure]) == {
-            "cpu_seconds", "records_per_second", "us_per_record", "wall_seconds",
+            "cpu_seconds",
+            "records_per_second",
+            "us_per_record",
+            "wall_seconds",
             "wall_records_per_second",
         }
         assert all(value > 0 for value in figures[measure].values())
     assert figures["ratio"] > 0 and figures["wall_ratio"] > 0 and figures["goal"] == 0.5
     assert set(figures["per_record_us"]) == {
-        "decode", "reader_overhead", "match_and_simulation", "replay"
+        "decode",
+        "reader_overhead",
+        "match_and_simulation",
+        "replay",
     }
     assert figures["per_record_us"]["replay"] > figures["per_record_us"]["decode"] > 0
     assert [row["records"] for row in figures["memory"]] == [1000, 2000]

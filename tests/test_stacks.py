@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO, Synth, SynthFactory, default_config
-from trailwatch.catalog import load_catalog
+from trailwatch.spec.catalog import load_catalog
 
 CATALOG = load_catalog([REPO / "events"])
 

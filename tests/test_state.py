@@ -12,7 +12,9 @@ import pytest
 import yaml
 
 from tests.conftest import default_config
-from trailwatch.state import Resource, compare, resources_from_state_file
+from trailwatch.audit.drift import compare
+from trailwatch.inventory.resources import Resource, build_inventory
+from trailwatch.inventory.state import resources_from_state_file
 
 if TYPE_CHECKING:
     from tests.emulator_fixtures import Lab
@@ -34,8 +36,9 @@ def test_state_shows_every_deployed_stack_without_drift(lab: Lab) -> None:
         assert stack["source"] == str(lab.state_dir / f"trailwatch-{target.name}.tfstate")
         assert stack["trail"]["multi_region"] is (target.name == "primary")
         assert stack["trail"]["logging"] is True
-        assert stack["trail"]["log_group_arn"].endswith(f":log-group:/trailwatch/{target.name}"
-                                                        "/cloudtrail:*")
+        assert stack["trail"]["log_group_arn"].endswith(
+            f":log-group:/trailwatch/{target.name}/cloudtrail:*"
+        )
         assert stack["log_group"]["retention_days"] == 365 and stack["log_group"]["kms_key_id"]
         assert stack["subscriptions"] == ["email:security-alerts@example.com"]
         assert len(stack["events"]) == 17
@@ -57,10 +60,14 @@ def test_a_pattern_changed_through_boto3_is_drift_once_refreshed(lab: Lab) -> No
     deployment = lab.deployment()
     logs = lab.client("logs", "us-east-1")
     group = deployment.log_group_name(lab.target("primary"))
-    deployed = {f["filterName"]: f for f in
-                logs.describe_metric_filters(logGroupName=group)["metricFilters"]}
-    originals = {event_id: deployed[deployment.alarm(event_id).metric_name]
-                 for event_id in ("security-group-changes", "nacl-changes")}
+    deployed = {
+        f["filterName"]: f
+        for f in logs.describe_metric_filters(logGroupName=group)["metricFilters"]
+    }
+    originals = {
+        event_id: deployed[deployment.alarm(event_id).metric_name]
+        for event_id in ("security-group-changes", "nacl-changes")
+    }
     edits = {
         "security-group-changes": "{($.eventName=AuthorizeSecurityGroupIngress)}",
         "nacl-changes": deployment.alarm("nacl-changes").pattern.replace(") || (", ")  ||  ("),
@@ -71,8 +78,11 @@ def test_a_pattern_changed_through_boto3_is_drift_once_refreshed(lab: Lab) -> No
         for event_id, pattern in edits.items():
             original = originals[event_id]
             logs.put_metric_filter(
-                logGroupName=group, filterName=original["filterName"], filterPattern=pattern,
-                metricTransformations=original["metricTransformations"])
+                logGroupName=group,
+                filterName=original["filterName"],
+                filterPattern=pattern,
+                metricTransformations=original["metricTransformations"],
+            )
         # State learns about changes made outside Terraform only from a refresh.
         code, out, _err = lab.cli(["state", "--json", "--target", "primary"])
         assert code == 0 and json.loads(out)["drift"] is False
@@ -95,9 +105,11 @@ def test_a_pattern_changed_through_boto3_is_drift_once_refreshed(lab: Lab) -> No
     finally:
         for original in originals.values():
             logs.put_metric_filter(
-                logGroupName=group, filterName=original["filterName"],
+                logGroupName=group,
+                filterName=original["filterName"],
                 filterPattern=original["filterPattern"],
-                metricTransformations=original["metricTransformations"])
+                metricTransformations=original["metricTransformations"],
+            )
 
 
 def _edit(resources: list[Resource], kind: str, name: str, **values: Any) -> None:
@@ -112,14 +124,23 @@ def test_every_kind_of_drift_is_named(lab: Lab) -> None:
     deployment = lab.deployment()
     primary = lab.target("primary")
     resources = list(resources_from_state_file(lab.state_file("trailwatch-primary")))
-    assert not compare(deployment, primary, resources).findings
+    assert not compare(deployment, primary, build_inventory("s", "state", resources)).findings
     # The root-usage filter is gone: its event is missing and its alarm can never fire.
     resources = [r for r in resources if r.name != "filter_root_account_usage"]
     extra = next(r for r in resources if r.name == "filter_vpc_changes")
-    resources.append(Resource(extra.type, "filter_extra", {
-        **extra.values, "name": "ExtraCount",
-        "metric_transformation": [{**extra.values["metric_transformation"][0],
-                                   "name": "ExtraCount"}]}))
+    resources.append(
+        Resource(
+            extra.type,
+            "filter_extra",
+            {
+                **extra.values,
+                "name": "ExtraCount",
+                "metric_transformation": [
+                    {**extra.values["metric_transformation"][0], "name": "ExtraCount"}
+                ],
+            },
+        )
+    )
     alarm = "aws_cloudwatch_metric_alarm"
     _edit(resources, alarm, "alarm_security_group_changes", actions_enabled=False)
     _edit(resources, alarm, "alarm_nacl_changes", alarm_actions=[])
@@ -127,7 +148,7 @@ def test_every_kind_of_drift_is_named(lab: Lab) -> None:
     _edit(resources, "aws_cloudtrail", "trail", enable_logging=False)
     _edit(resources, "aws_cloudwatch_log_group", "log_group", retention_in_days=90)
 
-    report = compare(deployment, primary, resources)
+    report = compare(deployment, primary, build_inventory("s", "state", resources))
     found = sorted((f.kind, f.subject) for f in report.findings)
     assert found == [
         ("actions-disabled", "security-group-changes"),
@@ -154,11 +175,14 @@ def test_the_command_exits_1_on_drift_in_a_state_file(lab: Lab, tmp_path: Path) 
             if resource["type"] == "aws_cloudwatch_metric_alarm":
                 resource["instances"][0]["attributes"]["actions_enabled"] = False
         (state_dir / f"{stack}.tfstate").write_text(json.dumps(state))
-    code, out, _err = lab.cli(["state", "--config", str(tmp_path / "trailwatch.yaml")],
-                              COLUMNS="200")
+    code, out, _err = lab.cli(
+        ["state", "--config", str(tmp_path / "trailwatch.yaml")], COLUMNS="200"
+    )
     assert code == 1
-    assert "actions-disabled: event root-account-usage: alarm CloudTrailRootAccountUsage has " \
+    assert (
+        "actions-disabled: event root-account-usage: alarm CloudTrailRootAccountUsage has "
         "its actions disabled" in out
+    )
     assert "drift found" in out
 
 

@@ -166,8 +166,11 @@ def inventory(stack: Stack) -> dict[str, Any]:
             )
             trail_arn = f"arn:aws:cloudtrail:{region}:{account}:trail/existing-{name}"
             trails[trail_arn] = Trail(
-                name=f"existing-{name}", arn=trail_arn, region=region,
-                home_region=region, log_group_arn=f"{group.arn}:*",
+                name=f"existing-{name}",
+                arn=trail_arn,
+                region=region,
+                home_region=region,
+                log_group_arn=f"{group.arn}:*",
             )
         transformation = resource["metric_transformation"]
         if isinstance(transformation, list):

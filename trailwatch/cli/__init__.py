@@ -1,4 +1,9 @@
-"""The `trailwatch` command line: one subcommand per module in `trailwatch.commands`."""
+"""The `trailwatch` command line: one module per command, registered below.
+
+Each command module has a docstring (its first line is the command's help), `add_arguments(parser)`
+and `run(args) -> int`. Exit status, for every command (`exit_codes`): 0 ok, 1 findings, 2 usage
+or input error, 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +11,55 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Protocol, cast
 
+from trailwatch.cli import exit_codes
 from trailwatch.errors import TrailwatchError
 
-# name -> (module, one-line help)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "validate": ("trailwatch.commands.validate", "check the config and the event catalog"),
-    "test": ("trailwatch.commands.selftest", "run every event's sample records"),
-    "replay": ("trailwatch.commands.replay", "what would have fired for CloudTrail records"),
-    "state": ("trailwatch.commands.state", "what each stack's state holds, and drift"),
-    "drill": ("trailwatch.commands.drill", "perform safe API calls and check each alarm's filter"),
-    "coverage": ("trailwatch.commands.coverage", "compliance controls the synthesized stacks meet"),
-    "plan-report": ("trailwatch.commands.plan_report", "review Terraform plans for weakenings"),
+# Command name -> module, in the order `trailwatch --help` lists them.
+COMMANDS: dict[str, str] = {
+    "validate": "trailwatch.cli.validate",
+    "test": "trailwatch.cli.selftest",
+    "replay": "trailwatch.cli.replay",
+    "state": "trailwatch.cli.state",
+    "drill": "trailwatch.cli.drill",
+    "coverage": "trailwatch.cli.coverage",
+    "plan-report": "trailwatch.cli.plan_report",
 }
+
+
+class Command(Protocol):
+    __doc__: str | None
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _help(module: Command) -> tuple[str, str]:
+    """The first docstring line (after the command's name) as help; the whole as description."""
+    doc = (module.__doc__ or "").strip()
+    first = doc.splitlines()[0] if doc else ""
+    summary = first.split(": ", 1)[1] if ": " in first else first
+    return summary.rstrip("."), doc
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="trailwatch", description="CloudTrail security alarms as code."
+        prog="trailwatch",
+        description="CloudTrail security alarms as code.",
+        epilog="exit status: 0 ok, 1 findings, 2 usage or input error, 130 interrupted",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (module_name, help_text) in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name != module_name:
-                raise
-            continue  # a command not built yet
-        command = sub.add_parser(name, help=help_text, description=help_text)
+    for name, module_name in COMMANDS.items():
+        module = cast(Command, importlib.import_module(module_name))
+        summary, description = _help(module)
+        command = sub.add_parser(
+            name,
+            help=summary,
+            description=description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(command)
         command.set_defaults(run=module.run)
     return parser
@@ -45,10 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except TrailwatchError as err:
         print(f"trailwatch: {err}", file=sys.stderr)
-        return 2
+        return exit_codes.USAGE
     except KeyboardInterrupt:
         print("trailwatch: interrupted", file=sys.stderr)
-        return 130
+        return exit_codes.INTERRUPTED
     return code
 
 

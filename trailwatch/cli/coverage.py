@@ -1,6 +1,6 @@
 """`trailwatch coverage`: the compliance controls the synthesized stacks meet, and why not.
 
-Exit status: 0 when every control the config claims is met (see `trailwatch.coverage` for what
+Exit status: 0 when every control the config claims is met (see `trailwatch.audit.coverage` for what
 a config claims), 1 when one is not, 2 when the stacks or the config cannot be read.
 """
 
@@ -11,28 +11,30 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trailwatch.cli import options
+
 if TYPE_CHECKING:
-    from trailwatch.coverage import ControlResult, CoverageReport
+    from trailwatch.audit.coverage import ControlResult, CoverageReport
 
 STATUS_STYLE = {"met": "green", "not met": "bold red", "n/a": "dim"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="config file (default: TRAILWATCH_CONFIG)")
+    options.add_config(parser)
     parser.add_argument(
         "--synth-dir",
         type=Path,
         help="folder `make synth` wrote (default: CDKTF_OUTDIR or cdktf.out)",
     )
     output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print the report as JSON")
+    options.add_json(output)
     output.add_argument("--markdown", action="store_true", help="print one Markdown table")
 
 
 def run(args: argparse.Namespace) -> int:
-    from trailwatch.config import Environment
-    from trailwatch.coverage import assess_synth
-    from trailwatch.model import load_deployment
+    from trailwatch.audit.coverage import assess_synth
+    from trailwatch.spec.config import Environment
+    from trailwatch.spec.model import load_deployment
 
     env = Environment.from_os()
     deployment = load_deployment(args.config, env)
@@ -95,8 +97,9 @@ def show(report: CoverageReport) -> None:
     claimed = ", ".join(f.spec.title for f in report.frameworks if f.claimed) or "nothing"
     stacks = ", ".join(report.stacks)
     if report.ok:
-        console.print(f"profile {report.profile} claims {claimed}: every claimed control is met "
-                      f"in {stacks}")
+        console.print(
+            f"profile {report.profile} claims {claimed}: every claimed control is met in {stacks}"
+        )
     else:
         missed = ", ".join(
             f"{c.control.framework.title} {c.control.id}" for c in report.failed_claims

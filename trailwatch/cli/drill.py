@@ -9,41 +9,44 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from trailwatch.cli import options
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from trailwatch.drill import TargetDrill
+    from trailwatch.drill.exercises import TargetDrill
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="config file (default: TRAILWATCH_CONFIG)")
+    options.add_config(parser)
+    options.add_target(parser, verb="drill only")
     parser.add_argument(
-        "--target", action="append", metavar="NAME",
-        help="drill only this target (repeatable; default: every target)",
-    )
-    parser.add_argument(
-        "--endpoint-url", metavar="URL",
+        "--endpoint-url",
+        metavar="URL",
         help="AWS endpoint (the local emulator; default: TRAILWATCH_ENDPOINT_URL, else AWS)",
     )
     parser.add_argument(
-        "--wait", action="store_true",
+        "--wait",
+        action="store_true",
         help="then poll the drilled events' alarms until they are in ALARM (a real account: "
         "CloudTrail delivers to CloudWatch Logs within minutes)",
     )
     parser.add_argument(
-        "--wait-timeout", type=float, default=900.0, metavar="SECONDS",
+        "--wait-timeout",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
         help="how long --wait polls (default 900)",
     )
-    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    options.add_json(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from trailwatch.drill import AwsClients, drill_target, wait_for_alarms
+    from trailwatch.drill.exercises import AwsClients, drill_target, wait_for_alarms
     from trailwatch.errors import TrailwatchError
-    from trailwatch.model import load_deployment
+    from trailwatch.spec.model import load_deployment
 
     deployment = load_deployment(args.config)
     endpoint = args.endpoint_url or deployment.endpoint_url
@@ -65,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
             "ok": ok,
             "endpoint_url": endpoint,
             "targets": [
-                {k: v for k, v in dataclasses.asdict(d).items() if k != "records"}
-                for d in drills
+                {k: v for k, v in dataclasses.asdict(d).items() if k != "records"} for d in drills
             ],
         }
         print(json.dumps(payload, indent=2))
@@ -78,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
             _print_drill(console, drill, waited=args.wait)
         _print_not_drillable(console, drills)
         console.print(
-            "[bold green]every drillable event's deployed filter matched[/]" if ok
+            "[bold green]every drillable event's deployed filter matched[/]"
+            if ok
             else "[bold red]drill failed[/]: see the rows marked no"
         )
     return 0 if ok else 1
@@ -96,8 +99,11 @@ def _print_drill(console: Console, drill: TargetDrill, *, waited: bool) -> None:
         table.add_column(column, overflow="fold")
     for result in drill.results:
         table.add_row(
-            result.event_id, result.call, result.filter_name or "-",
-            "[green]yes[/]" if result.matched else "[red]no[/]", escape(result.note),
+            result.event_id,
+            result.call,
+            result.filter_name or "-",
+            "[green]yes[/]" if result.matched else "[red]no[/]",
+            escape(result.note),
         )
     console.print(table)
     if waited:
@@ -118,8 +124,10 @@ def _print_not_drillable(console: Console, drills: tuple[TargetDrill, ...]) -> N
             rows.setdefault((item.event_id, item.reason, item.replay), []).append(drill.target)
     if not rows:
         return
-    table = Table(title="not drillable: test these on real records with `trailwatch replay` "
-                        "(run the lookup in each target's region)")
+    table = Table(
+        title="not drillable: test these on real records with `trailwatch replay` "
+        "(run the lookup in each target's region)"
+    )
     for column in ("event", "targets", "why", "instead"):
         table.add_column(column, overflow="fold")
     for (event_id, reason, replay), targets in rows.items():

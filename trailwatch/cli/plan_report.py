@@ -4,8 +4,8 @@ Reads the output of `terraform show -json PLANFILE` (one file per stack), or wit
 plans every synthesized stack itself, and prints a report for a pull request comment: the
 security review first, then per stack the counts and the changing attributes.
 
-Exit status: 0; 2 with `--fail-on-weakening` when a weakening is flagged (and, as for every
-command, 2 for a user error such as a missing file).
+Exit status: 0; 1 with `--fail-on-weakening` when a weakening is flagged; 2, as for every
+command, for a usage or input error such as a missing or malformed plan file.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trailwatch.cli import exit_codes, options
+
 if TYPE_CHECKING:
-    from trailwatch.model import Deployment
-    from trailwatch.plan_report import Action, Finding, Report, StackPlan
+    from trailwatch.audit.plan.rules import Action, Finding, Report, StackPlan
+    from trailwatch.spec.model import Deployment
 
 # Characters of a value shown in a table cell; the Security review shows patterns in full.
 CELL_LIMIT = 80
@@ -33,14 +35,14 @@ PARALLEL_PLANS = 4
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="config file (default: TRAILWATCH_CONFIG)")
+    options.add_config(parser)
     parser.add_argument(
         "--format", choices=("markdown", "json"), default="markdown", help="default: markdown"
     )
     parser.add_argument(
         "--fail-on-weakening",
         action="store_true",
-        help="exit with 2 when a change weakens the alarms (for a CI gate)",
+        help="exit with 1 when a change weakens the alarms (for a CI gate)",
     )
     parser.add_argument(
         "--stacks",
@@ -63,9 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from trailwatch.audit.plan.rules import load_plan, review
     from trailwatch.errors import TrailwatchError
-    from trailwatch.model import load_deployment
-    from trailwatch.plan_report import load_plan, review
+    from trailwatch.spec.model import load_deployment
 
     if args.stacks == bool(args.plans):
         raise TrailwatchError("plan-report: give PLAN_JSON files or --stacks (one of the two)")
@@ -82,14 +84,14 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report_json(report), indent=2, default=_hidden_json))
     else:
         sys.stdout.write(render_markdown(report))
-    return 2 if args.fail_on_weakening and report.weakenings else 0
+    return exit_codes.FINDINGS if args.fail_on_weakening and report.weakenings else exit_codes.OK
 
 
 def plan_stacks(deployment: Deployment, save_to: Path | None = None) -> list[StackPlan]:
     """Init and plan every target's synthesized stack; the plans are never applied."""
+    from trailwatch.audit.plan.rules import parse_plan
     from trailwatch.errors import TrailwatchError
-    from trailwatch.plan_report import parse_plan
-    from trailwatch.terraform import Terraform
+    from trailwatch.tooling.terraform import Terraform
 
     env = dict(os.environ)
     # A review plan is never applied, so it needs no state lock, and read-only credentials
@@ -183,7 +185,7 @@ def report_json(report: Report) -> dict[str, Any]:
 
 
 def _hidden_json(value: object) -> str:
-    from trailwatch.plan_report import Hidden
+    from trailwatch.audit.plan.rules import Hidden
 
     if isinstance(value, Hidden):
         return value.value
@@ -290,7 +292,7 @@ def _stack(stack: StackPlan) -> list[str]:
 
 def _cells(before: Any, after: Any) -> tuple[str, str]:
     """Both sides of a change for a table; long values are cut around where they differ."""
-    from trailwatch.plan_report import Hidden
+    from trailwatch.audit.plan.rules import Hidden
 
     texts = [None if isinstance(v, Hidden) else _text(v) for v in (before, after)]
     start = 0
@@ -334,4 +336,3 @@ def _code(text: str, *, table: bool = False) -> str:
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
-

@@ -13,11 +13,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trailwatch.cli import options
+
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from trailwatch.model import Deployment
     from trailwatch.replay import ReplayResult
+    from trailwatch.spec.model import Deployment
 
 # How many ALARM periods the table lists per event before it says "and N more".
 SHOWN_PERIODS = 3
@@ -26,10 +28,8 @@ PROGRESS_MIN_BYTES = 32 * 2**20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="config file (default: TRAILWATCH_CONFIG)")
-    parser.add_argument(
-        "--json", action="store_true", help="print one JSON object on stdout instead of a table"
-    )
+    options.add_config(parser)
+    options.add_json(parser)
     parser.add_argument(
         "paths",
         metavar="PATH",
@@ -42,9 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from trailwatch.model import load_deployment
-    from trailwatch.records import check_paths
     from trailwatch.replay import replay
+    from trailwatch.replay.records import check_paths
+    from trailwatch.spec.model import load_deployment
 
     deployment = load_deployment(args.config)
     paths = check_paths(args.paths)
@@ -78,8 +78,8 @@ def _replay_with_progress(
         TimeRemainingColumn,
     )
 
-    from trailwatch.records import input_size
     from trailwatch.replay import replay
+    from trailwatch.replay.records import input_size
 
     files, total = input_size(paths)
     if total < min_bytes:
@@ -116,8 +116,9 @@ def _print_report(result: ReplayResult, console: Console) -> None:
         table.add_row(event.event_id, matches, f"{len(event.alarms):,}", "\n".join(shown))
     console.print(table)
     if result.skipped:
-        console.print(f"skipped {result.skipped:,} unreadable input(s); first reasons:",
-                      markup=False)
+        console.print(
+            f"skipped {result.skipped:,} unreadable input(s); first reasons:", markup=False
+        )
         for reason in result.skip_reasons:
             console.print(f"  {reason}", markup=False, soft_wrap=True)
     else:
@@ -126,6 +127,6 @@ def _print_report(result: ReplayResult, console: Console) -> None:
 
 def _minute(epoch: int) -> str:
     # Periods are whole minutes: `2024-01-01 00:05` reads faster than the full ISO time.
-    from trailwatch.alarm_simulation import iso_utc
+    from trailwatch.replay.alarm_simulation import iso_utc
 
     return iso_utc(epoch)[:16].replace("T", " ")

@@ -4,38 +4,44 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+
+from trailwatch.cli import options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="config file (default: TRAILWATCH_CONFIG)")
-    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    options.add_config(parser)
+    options.add_json(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from trailwatch.evidence import MIN_SAMPLES, check_evidence
-    from trailwatch.model import load_deployment
+    from trailwatch.replay.evidence import MIN_SAMPLES, check_evidence
+    from trailwatch.spec.model import load_deployment
 
     deployment = load_deployment(args.config)
     results = check_evidence(deployment)
     failed = [r for r in results if not r.ok]
     if args.json:
-        print(json.dumps({
-            "profile": deployment.profile,
-            "ok": not failed,
-            "events": {
-                r.event_id: {
-                    "ok": r.ok,
-                    "match": r.count(should_match=True),
-                    "no_match": r.count(should_match=False),
-                    "failures": [s.note for s in r.failures],
-                }
-                for r in results
-            },
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "profile": deployment.profile,
+                    "ok": not failed,
+                    "events": {
+                        r.event_id: {
+                            "ok": r.ok,
+                            "match": r.count(should_match=True),
+                            "no_match": r.count(should_match=False),
+                            "failures": [s.note for s in r.failures],
+                        }
+                        for r in results
+                    },
+                },
+                indent=2,
+            )
+        )
         return 1 if failed else 0
 
     console = Console()

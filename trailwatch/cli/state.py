@@ -8,51 +8,51 @@ stack), so changes made outside Terraform show up; without it, state is read as 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from trailwatch.cli import options
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from trailwatch.config import Target
-    from trailwatch.state import AlarmView, StackReport
+    from trailwatch.audit.drift import StackReport
+    from trailwatch.inventory.model import MetricAlarm
+    from trailwatch.spec.config import Target
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="config file (default: TRAILWATCH_CONFIG)")
-    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    options.add_config(parser)
+    options.add_json(parser)
     parser.add_argument(
-        "--refresh", action="store_true",
+        "--refresh",
+        action="store_true",
         help="refresh from the real infrastructure first (read-only terraform plan "
         "-refresh-only in each synthesized stack): shows changes made outside Terraform",
     )
-    parser.add_argument(
-        "--target", action="append", metavar="NAME",
-        help="only this target (repeatable; default: every target)",
-    )
+    options.add_target(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from trailwatch.model import load_deployment
-    from trailwatch.state import compare, read_stack
+    from trailwatch.audit.drift import compare
+    from trailwatch.inventory.state import read_state
+    from trailwatch.spec.model import load_deployment
 
     deployment = load_deployment(args.config)
     targets = deployment.select_targets(args.target)
 
     def report(target: Target) -> StackReport:
-        resources, source = read_stack(deployment, target, refresh=args.refresh)
-        return compare(deployment, target, resources, source=source, refreshed=args.refresh)
+        inventory, source = read_state(deployment, target, refresh=args.refresh)
+        return compare(deployment, target, inventory, source=source, refreshed=args.refresh)
 
     # Refreshes run Terraform, seconds each: one thread per stack.
     with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
         reports = list(pool.map(report, targets))
     drift = any(r.drift for r in reports)
     if args.json:
-        payload = {"drift": drift, "stacks": [dataclasses.asdict(r) for r in reports]}
+        payload = {"drift": drift, "stacks": [r.to_json() for r in reports]}
         print(json.dumps(payload, indent=2))
     else:
         from rich.console import Console
@@ -61,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
         for stack_report in reports:
             _print_report(console, stack_report)
         console.print(
-            "[bold red]drift found[/]" if drift else "[bold green]no drift[/]: state matches "
-            "the catalog and config"
+            "[bold red]drift found[/]"
+            if drift
+            else "[bold green]no drift[/]: state matches the catalog and config"
         )
     return 1 if drift else 0
 
@@ -122,7 +123,7 @@ def _print_findings(console: Console, report: StackReport) -> None:
         console.print(f"[red]drift[/] {finding.kind}: {escape(finding.message)}")
 
 
-def _actions(alarm: AlarmView) -> str:
+def _actions(alarm: MetricAlarm) -> str:
     if not alarm.actions_enabled:
         return "[red]disabled[/]"
     if not alarm.alarm_actions:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from trailwatch.cli import options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="config file (default: TRAILWATCH_CONFIG)")
+    options.add_config(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from trailwatch.model import load_deployment
+    from trailwatch.spec.model import load_deployment
 
     deployment = load_deployment(args.config)
     table = Table(title=f"{len(deployment.alarms)} alarms, profile {deployment.profile}")

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from trailwatch.config import CreateTrail, Target
-from trailwatch.errors import TrailwatchError
-from trailwatch.model import Deployment
+from trailwatch.errors import DrillError
+from trailwatch.spec.config import CreateTrail, Target
+from trailwatch.spec.model import Deployment
 
 DRILL_TAG = "trailwatch-drill"
 IAM_PATH = "/trailwatch-drill/"
@@ -47,10 +47,6 @@ IAM = "iam.amazonaws.com"
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 
 
-class DrillError(TrailwatchError):
-    """The drill could not run against a target (not deployed, wrong account, an API error)."""
-
-
 @dataclass(frozen=True)
 class Identity:
     """The caller, as CloudTrail's userIdentity describes it."""
@@ -62,7 +58,9 @@ class Identity:
 
     def user_identity(self, when: str) -> dict[str, Any]:
         base: dict[str, Any] = {
-            "principalId": self.user_id, "arn": self.arn, "accountId": self.account,
+            "principalId": self.user_id,
+            "arn": self.arn,
+            "accountId": self.account,
             "accessKeyId": self.access_key_id,
         }
         partition, resource = self.arn.split(":")[1], self.arn.split(":", 5)[-1]
@@ -72,15 +70,20 @@ class Identity:
         if kind == "assumed-role":
             role = rest.split("/", 1)[0]
             issuer = {
-                "type": "Role", "principalId": self.user_id.split(":", 1)[0],
+                "type": "Role",
+                "principalId": self.user_id.split(":", 1)[0],
                 "arn": f"arn:{partition}:iam::{self.account}:role/{role}",
                 "accountId": self.account,
                 "userName": role,
             }
-            return {"type": "AssumedRole", **base, "sessionContext": {
-                "sessionIssuer": issuer,
-                "attributes": {"creationDate": when, "mfaAuthenticated": "false"},
-            }}
+            return {
+                "type": "AssumedRole",
+                **base,
+                "sessionContext": {
+                    "sessionIssuer": issuer,
+                    "attributes": {"creationDate": when, "mfaAuthenticated": "false"},
+                },
+            }
         if kind == "federated-user":
             return {"type": "FederatedUser", **base}
         return {"type": "IAMUser", **base, "userName": rest.rsplit("/", 1)[-1]}
@@ -144,40 +147,54 @@ class TargetDrill:
 
 # --- how to test what no call can safely produce ------------------------------------------
 
-_LOOKUP = "aws cloudtrail lookup-events --lookup-attributes {attribute} --max-items 1000 " \
+_LOOKUP = (
+    "aws cloudtrail lookup-events --lookup-attributes {attribute} --max-items 1000 "
     "--output json > {file} && trailwatch replay {file}"
-_FROM_BUCKET = "aws s3 sync s3://<trail bucket>/AWSLogs/ cloudtrail-logs/ && " \
+)
+_FROM_BUCKET = (
+    "aws s3 sync s3://<trail bucket>/AWSLogs/ cloudtrail-logs/ && "
     "trailwatch replay cloudtrail-logs/"
+)
 # Built-in events no API call can safely produce: why, and the CloudTrail lookup that finds
 # real records of them for `trailwatch replay` (None: replay the trail's log files instead).
 NOT_DRILLABLE: dict[str, tuple[str, str | None]] = {
     "root-account-usage": (
         "needs the root user's credentials, which nobody should use for a drill",
-        "AttributeKey=Username,AttributeValue=root"),
+        "AttributeKey=Username,AttributeValue=root",
+    ),
     "console-signin-failures": (
         "console sign-ins are not API calls: no SDK call writes a ConsoleLogin record",
-        "AttributeKey=EventName,AttributeValue=ConsoleLogin"),
+        "AttributeKey=EventName,AttributeValue=ConsoleLogin",
+    ),
     "console-signin-without-mfa": (
         "console sign-ins are not API calls: no SDK call writes a ConsoleLogin record",
-        "AttributeKey=EventName,AttributeValue=ConsoleLogin"),
+        "AttributeKey=EventName,AttributeValue=ConsoleLogin",
+    ),
     "authorization-failures": (
         "needs a call the drill's own principal is denied, which depends on its permissions",
-        None),
+        None,
+    ),
     "kms-key-disable-or-deletion": (
         "a throw-away KMS key is billed and stays pending deletion for at least 7 days",
-        "AttributeKey=EventSource,AttributeValue=kms.amazonaws.com"),
+        "AttributeKey=EventSource,AttributeValue=kms.amazonaws.com",
+    ),
     "aws-config-changes": (
         "changes the account's AWS Config recorder or delivery channel, which other controls "
-        "rely on", "AttributeKey=EventSource,AttributeValue=config.amazonaws.com"),
+        "rely on",
+        "AttributeKey=EventSource,AttributeValue=config.amazonaws.com",
+    ),
     "organizations-changes": (
         "changes the organization: nothing there is throw-away",
-        "AttributeKey=EventSource,AttributeValue=organizations.amazonaws.com"),
+        "AttributeKey=EventSource,AttributeValue=organizations.amazonaws.com",
+    ),
     "ec2-instance-changes": (
         "launches, stops or reboots instances, which costs money or disturbs workloads",
-        "AttributeKey=EventName,AttributeValue=RunInstances"),
+        "AttributeKey=EventName,AttributeValue=RunInstances",
+    ),
     "ec2-large-instance-changes": (
         "launches a large instance, which costs money",
-        "AttributeKey=EventName,AttributeValue=RunInstances"),
+        "AttributeKey=EventName,AttributeValue=RunInstances",
+    ),
 }
 
 
@@ -191,6 +208,7 @@ def replay_command(event_id: str) -> str:
 
 # --- AWS access ---------------------------------------------------------------------------
 
+
 class AwsClients:
     """boto3 clients for one target: `clients("ec2")`; the emulator's with dummy keys."""
 
@@ -201,8 +219,9 @@ class AwsClients:
 
         self.endpoint_url = endpoint_url
         # The user agent marks the drill's calls in the real account's CloudTrail too.
-        self.config = Config(user_agent_extra=USER_AGENT,
-                             retries={"max_attempts": 5, "mode": "standard"})
+        self.config = Config(
+            user_agent_extra=USER_AGENT, retries={"max_attempts": 5, "mode": "standard"}
+        )
         try:
             session = self._session_for(target, boto3)
             credentials = session.get_credentials()
@@ -219,8 +238,9 @@ class AwsClients:
 
     def _session_for(self, target: Target, boto3: Any) -> Any:
         if self.endpoint_url:
-            return boto3.Session(aws_access_key_id="test", aws_secret_access_key="test",
-                                 region_name=target.region)
+            return boto3.Session(
+                aws_access_key_id="test", aws_secret_access_key="test", region_name=target.region
+            )
         session = boto3.Session(profile_name=target.profile, region_name=target.region)
         if not target.assume_role_arn:
             return session
@@ -230,7 +250,8 @@ class AwsClients:
         return boto3.Session(
             aws_access_key_id=assumed["AccessKeyId"],
             aws_secret_access_key=assumed["SecretAccessKey"],
-            aws_session_token=assumed["SessionToken"], region_name=target.region,
+            aws_session_token=assumed["SessionToken"],
+            region_name=target.region,
         )
 
     def __call__(self, service: str) -> Any:
@@ -306,9 +327,14 @@ class _Exercise:
         result = perform()
         request_id = str(result.get("ResponseMetadata", {}).get("RequestId", uuid.uuid4()))
         record = cloudtrail_record(
-            self.identity, region=self.target.region, source=source, name=name,
-            request_parameters=params, response_elements=response(result),
-            request_id=request_id, when=datetime.now(UTC),
+            self.identity,
+            region=self.target.region,
+            source=source,
+            name=name,
+            request_parameters=params,
+            response_elements=response(result),
+            request_id=request_id,
+            when=datetime.now(UTC),
         )
         self.calls.append(Call(event_id, source, name, record))
         return result
@@ -316,8 +342,14 @@ class _Exercise:
     def _tag_spec(self, kind: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """TagSpecifications for the request, and how CloudTrail writes them."""
         request = [{"ResourceType": kind, "Tags": self.tags}]
-        recorded = {"items": [{"resourceType": kind, "tags": [
-            {"key": t["Key"], "value": t["Value"]} for t in self.tags]}]}
+        recorded = {
+            "items": [
+                {
+                    "resourceType": kind,
+                    "tags": [{"key": t["Key"], "value": t["Value"]} for t in self.tags],
+                }
+            ]
+        }
         return request, recorded
 
     def network(self) -> None:
@@ -325,20 +357,30 @@ class _Exercise:
         ec2 = self.client("ec2")
         spec, recorded = self._tag_spec("vpc")
         vpc = self.call(
-            "vpc-changes", EC2, "CreateVpc",
+            "vpc-changes",
+            EC2,
+            "CreateVpc",
             lambda: ec2.create_vpc(CidrBlock=VPC_CIDR, TagSpecifications=spec),
-            {"cidrBlock": VPC_CIDR, "amazonProvidedIpv6CidrBlock": False,
-             "instanceTenancy": "default", "tagSpecificationSet": recorded},
+            {
+                "cidrBlock": VPC_CIDR,
+                "amazonProvidedIpv6CidrBlock": False,
+                "instanceTenancy": "default",
+                "tagSpecificationSet": recorded,
+            },
             lambda r: {"vpc": {"vpcId": r["Vpc"]["VpcId"], "cidrBlock": VPC_CIDR}},
         )["Vpc"]["VpcId"]
         spec, recorded = self._tag_spec("subnet")
         subnet = self.call(
-            None, EC2, "CreateSubnet",
+            None,
+            EC2,
+            "CreateSubnet",
             lambda: ec2.create_subnet(VpcId=vpc, CidrBlock=SUBNET_CIDR, TagSpecifications=spec),
             {"vpcId": vpc, "cidrBlock": SUBNET_CIDR, "tagSpecificationSet": recorded},
         )["Subnet"]["SubnetId"]
         self.call(
-            "vpc-changes", EC2, "ModifyVpcAttribute",
+            "vpc-changes",
+            EC2,
+            "ModifyVpcAttribute",
             lambda: ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True}),
             {"vpcId": vpc, "enableDnsHostnames": {"value": True}},
             lambda _r: {"_return": True},
@@ -347,112 +389,201 @@ class _Exercise:
         self._network_acl(ec2, vpc)
         self._route_table(ec2, vpc)
         self._internet_gateway(ec2, vpc)
-        self.call(None, EC2, "DeleteSubnet", lambda: ec2.delete_subnet(SubnetId=subnet),
-                  {"subnetId": subnet}, lambda _r: {"_return": True})
-        self.call("vpc-changes", EC2, "DeleteVpc", lambda: ec2.delete_vpc(VpcId=vpc),
-                  {"vpcId": vpc}, lambda _r: {"_return": True})
+        self.call(
+            None,
+            EC2,
+            "DeleteSubnet",
+            lambda: ec2.delete_subnet(SubnetId=subnet),
+            {"subnetId": subnet},
+            lambda _r: {"_return": True},
+        )
+        self.call(
+            "vpc-changes",
+            EC2,
+            "DeleteVpc",
+            lambda: ec2.delete_vpc(VpcId=vpc),
+            {"vpcId": vpc},
+            lambda _r: {"_return": True},
+        )
 
     def _security_group(self, ec2: Any, vpc: str) -> None:
         spec, recorded = self._tag_spec("security-group")
         group = self.call(
-            "security-group-changes", EC2, "CreateSecurityGroup",
+            "security-group-changes",
+            EC2,
+            "CreateSecurityGroup",
             lambda: ec2.create_security_group(
-                GroupName=f"{DRILL_TAG}-{self.target.name}", Description="trailwatch drill",
-                VpcId=vpc, TagSpecifications=spec),
-            {"groupName": f"{DRILL_TAG}-{self.target.name}", "groupDescription":
-             "trailwatch drill", "vpcId": vpc, "tagSpecificationSet": recorded},
+                GroupName=f"{DRILL_TAG}-{self.target.name}",
+                Description="trailwatch drill",
+                VpcId=vpc,
+                TagSpecifications=spec,
+            ),
+            {
+                "groupName": f"{DRILL_TAG}-{self.target.name}",
+                "groupDescription": "trailwatch drill",
+                "vpcId": vpc,
+                "tagSpecificationSet": recorded,
+            },
             lambda r: {"_return": True, "groupId": r["GroupId"]},
         )["GroupId"]
-        permission = [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-                       "IpRanges": [{"CidrIp": RULE_CIDR, "Description": "trailwatch drill"}]}]
-        recorded_permission = {"groupId": group, "ipPermissions": {"items": [{
-            "ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "groups": {},
-            "ipRanges": {"items": [{"cidrIp": RULE_CIDR, "description": "trailwatch drill"}]},
-            "ipv6Ranges": {}, "prefixListIds": {}}]}}
+        permission = [
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "IpRanges": [{"CidrIp": RULE_CIDR, "Description": "trailwatch drill"}],
+            }
+        ]
+        recorded_permission = {
+            "groupId": group,
+            "ipPermissions": {
+                "items": [
+                    {
+                        "ipProtocol": "tcp",
+                        "fromPort": 443,
+                        "toPort": 443,
+                        "groups": {},
+                        "ipRanges": {
+                            "items": [{"cidrIp": RULE_CIDR, "description": "trailwatch drill"}]
+                        },
+                        "ipv6Ranges": {},
+                        "prefixListIds": {},
+                    }
+                ]
+            },
+        }
         self.call(
-            "security-group-changes", EC2, "AuthorizeSecurityGroupIngress",
+            "security-group-changes",
+            EC2,
+            "AuthorizeSecurityGroupIngress",
             lambda: ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=permission),
-            recorded_permission, lambda _r: {"_return": True},
+            recorded_permission,
+            lambda _r: {"_return": True},
         )
         self.call(
-            "security-group-changes", EC2, "RevokeSecurityGroupIngress",
+            "security-group-changes",
+            EC2,
+            "RevokeSecurityGroupIngress",
             lambda: ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=permission),
-            recorded_permission, lambda _r: {"_return": True},
+            recorded_permission,
+            lambda _r: {"_return": True},
         )
         self.call(
-            "security-group-changes", EC2, "DeleteSecurityGroup",
-            lambda: ec2.delete_security_group(GroupId=group), {"groupId": group},
+            "security-group-changes",
+            EC2,
+            "DeleteSecurityGroup",
+            lambda: ec2.delete_security_group(GroupId=group),
+            {"groupId": group},
             lambda _r: {"_return": True},
         )
 
     def _network_acl(self, ec2: Any, vpc: str) -> None:
         spec, recorded = self._tag_spec("network-acl")
         acl = self.call(
-            "nacl-changes", EC2, "CreateNetworkAcl",
+            "nacl-changes",
+            EC2,
+            "CreateNetworkAcl",
             lambda: ec2.create_network_acl(VpcId=vpc, TagSpecifications=spec),
             {"vpcId": vpc, "tagSpecificationSet": recorded},
             lambda r: {"networkAcl": {"networkAclId": r["NetworkAcl"]["NetworkAclId"]}},
         )["NetworkAcl"]["NetworkAclId"]
         self.call(
-            "nacl-changes", EC2, "CreateNetworkAclEntry",
+            "nacl-changes",
+            EC2,
+            "CreateNetworkAclEntry",
             lambda: ec2.create_network_acl_entry(
-                NetworkAclId=acl, RuleNumber=100, Protocol="6", RuleAction="deny",
-                Egress=False, CidrBlock=RULE_CIDR, PortRange={"From": 22, "To": 22}),
-            {"networkAclId": acl, "ruleNumber": 100, "egress": False, "ruleAction": "deny",
-             "icmpTypeCode": {}, "aclProtocol": "6", "portRange": {"from": 22, "to": 22},
-             "cidrBlock": RULE_CIDR},
+                NetworkAclId=acl,
+                RuleNumber=100,
+                Protocol="6",
+                RuleAction="deny",
+                Egress=False,
+                CidrBlock=RULE_CIDR,
+                PortRange={"From": 22, "To": 22},
+            ),
+            {
+                "networkAclId": acl,
+                "ruleNumber": 100,
+                "egress": False,
+                "ruleAction": "deny",
+                "icmpTypeCode": {},
+                "aclProtocol": "6",
+                "portRange": {"from": 22, "to": 22},
+                "cidrBlock": RULE_CIDR,
+            },
             lambda _r: {"_return": True},
         )
         self.call(
-            "nacl-changes", EC2, "DeleteNetworkAclEntry",
+            "nacl-changes",
+            EC2,
+            "DeleteNetworkAclEntry",
             lambda: ec2.delete_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Egress=False),
             {"networkAclId": acl, "ruleNumber": 100, "egress": False},
             lambda _r: {"_return": True},
         )
         self.call(
-            "nacl-changes", EC2, "DeleteNetworkAcl",
-            lambda: ec2.delete_network_acl(NetworkAclId=acl), {"networkAclId": acl},
+            "nacl-changes",
+            EC2,
+            "DeleteNetworkAcl",
+            lambda: ec2.delete_network_acl(NetworkAclId=acl),
+            {"networkAclId": acl},
             lambda _r: {"_return": True},
         )
 
     def _route_table(self, ec2: Any, vpc: str) -> None:
         spec, recorded = self._tag_spec("route-table")
         table = self.call(
-            "route-table-changes", EC2, "CreateRouteTable",
+            "route-table-changes",
+            EC2,
+            "CreateRouteTable",
             lambda: ec2.create_route_table(VpcId=vpc, TagSpecifications=spec),
             {"vpcId": vpc, "tagSpecificationSet": recorded},
             lambda r: {"routeTable": {"routeTableId": r["RouteTable"]["RouteTableId"]}},
         )["RouteTable"]["RouteTableId"]
         self.call(
-            "route-table-changes", EC2, "DeleteRouteTable",
-            lambda: ec2.delete_route_table(RouteTableId=table), {"routeTableId": table},
+            "route-table-changes",
+            EC2,
+            "DeleteRouteTable",
+            lambda: ec2.delete_route_table(RouteTableId=table),
+            {"routeTableId": table},
             lambda _r: {"_return": True},
         )
 
     def _internet_gateway(self, ec2: Any, vpc: str) -> None:
         spec, recorded = self._tag_spec("internet-gateway")
         gateway = self.call(
-            "network-gateway-changes", EC2, "CreateInternetGateway",
+            "network-gateway-changes",
+            EC2,
+            "CreateInternetGateway",
             lambda: ec2.create_internet_gateway(TagSpecifications=spec),
             {"tagSpecificationSet": recorded},
-            lambda r: {"internetGateway": {
-                "internetGatewayId": r["InternetGateway"]["InternetGatewayId"]}},
+            lambda r: {
+                "internetGateway": {"internetGatewayId": r["InternetGateway"]["InternetGatewayId"]}
+            },
         )["InternetGateway"]["InternetGatewayId"]
         ids = {"internetGatewayId": gateway, "vpcId": vpc}
         self.call(
-            "network-gateway-changes", EC2, "AttachInternetGateway",
+            "network-gateway-changes",
+            EC2,
+            "AttachInternetGateway",
             lambda: ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc),
-            ids, lambda _r: {"_return": True},
+            ids,
+            lambda _r: {"_return": True},
         )
         self.call(
-            "network-gateway-changes", EC2, "DetachInternetGateway",
+            "network-gateway-changes",
+            EC2,
+            "DetachInternetGateway",
             lambda: ec2.detach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc),
-            ids, lambda _r: {"_return": True},
+            ids,
+            lambda _r: {"_return": True},
         )
         self.call(
-            "network-gateway-changes", EC2, "DeleteInternetGateway",
+            "network-gateway-changes",
+            EC2,
+            "DeleteInternetGateway",
             lambda: ec2.delete_internet_gateway(InternetGatewayId=gateway),
-            {"internetGatewayId": gateway}, lambda _r: {"_return": True},
+            {"internetGatewayId": gateway},
+            lambda _r: {"_return": True},
         )
 
     def bucket(self) -> None:
@@ -461,60 +592,115 @@ class _Exercise:
         region = self.target.region
         name = f"{DRILL_TAG}-{uuid.uuid4().hex[:8]}-{self.target.name}"
         host = [f"s3.{region}.amazonaws.com"]
-        where = {} if region == "us-east-1" else {
-            "CreateBucketConfiguration": {"LocationConstraint": region}}
-        self.call(None, S3, "CreateBucket", lambda: s3.create_bucket(Bucket=name, **where),
-                  {"bucketName": name, "host": host})
+        where = (
+            {}
+            if region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
+        self.call(
+            None,
+            S3,
+            "CreateBucket",
+            lambda: s3.create_bucket(Bucket=name, **where),
+            {"bucketName": name, "host": host},
+        )
         s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": self.tags})
         # Denies plain HTTP only: a policy that grants nothing.
-        policy = {"Version": "2012-10-17", "Statement": [{
-            "Sid": "TrailwatchDrillDenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-            "Action": "s3:*", "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "TrailwatchDrillDenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
         self.call(
-            "s3-bucket-activity", S3, "PutBucketPolicy",
+            "s3-bucket-activity",
+            S3,
+            "PutBucketPolicy",
             lambda: s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy)),
             {"bucketName": name, "bucketPolicy": policy, "host": host, "policy": [""]},
         )
         self.call(
-            "s3-bucket-activity", S3, "DeleteBucketPolicy",
+            "s3-bucket-activity",
+            S3,
+            "DeleteBucketPolicy",
             lambda: s3.delete_bucket_policy(Bucket=name),
             {"bucketName": name, "host": host, "policy": [""]},
         )
-        self.call(None, S3, "DeleteBucket", lambda: s3.delete_bucket(Bucket=name),
-                  {"bucketName": name, "host": host})
+        self.call(
+            None,
+            S3,
+            "DeleteBucket",
+            lambda: s3.delete_bucket(Bucket=name),
+            {"bucketName": name, "host": host},
+        )
 
     def iam_policy(self) -> None:
         """A customer managed policy that allows nothing, with a second version."""
         iam = self.client("iam")
         name = f"{DRILL_TAG}-{self.target.name}"
-        document = json.dumps({"Version": "2012-10-17", "Statement": [{
-            "Sid": "TrailwatchDrillAllowsNothing", "Effect": "Deny", "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:::{DRILL_TAG}-nothing/*"}]})
+        document = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "TrailwatchDrillAllowsNothing",
+                        "Effect": "Deny",
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{DRILL_TAG}-nothing/*",
+                    }
+                ],
+            }
+        )
         arn = self.call(
-            "iam-policy-changes", IAM, "CreatePolicy",
-            lambda: iam.create_policy(PolicyName=name, Path=IAM_PATH, PolicyDocument=document,
-                                      Description="trailwatch drill", Tags=self.tags),
-            {"policyName": name, "path": IAM_PATH, "policyDocument": document,
-             "description": "trailwatch drill",
-             "tags": [{"key": t["Key"], "value": t["Value"]} for t in self.tags]},
+            "iam-policy-changes",
+            IAM,
+            "CreatePolicy",
+            lambda: iam.create_policy(
+                PolicyName=name,
+                Path=IAM_PATH,
+                PolicyDocument=document,
+                Description="trailwatch drill",
+                Tags=self.tags,
+            ),
+            {
+                "policyName": name,
+                "path": IAM_PATH,
+                "policyDocument": document,
+                "description": "trailwatch drill",
+                "tags": [{"key": t["Key"], "value": t["Value"]} for t in self.tags],
+            },
             lambda r: {"policy": {"policyName": name, "arn": r["Policy"]["Arn"]}},
         )["Policy"]["Arn"]
         self.call(
-            "iam-policy-changes", IAM, "CreatePolicyVersion",
-            lambda: iam.create_policy_version(PolicyArn=arn, PolicyDocument=document,
-                                              SetAsDefault=True),
+            "iam-policy-changes",
+            IAM,
+            "CreatePolicyVersion",
+            lambda: iam.create_policy_version(
+                PolicyArn=arn, PolicyDocument=document, SetAsDefault=True
+            ),
             {"policyArn": arn, "policyDocument": document, "setAsDefault": True},
             lambda r: {"policyVersion": {"versionId": r["PolicyVersion"]["VersionId"]}},
         )
         self.call(
-            "iam-policy-changes", IAM, "DeletePolicyVersion",
+            "iam-policy-changes",
+            IAM,
+            "DeletePolicyVersion",
             lambda: iam.delete_policy_version(PolicyArn=arn, VersionId="v1"),
             {"policyArn": arn, "versionId": "v1"},
         )
         self.call(
-            "iam-policy-changes", IAM, "DeletePolicy",
-            lambda: _delete_policy(iam, arn), {"policyArn": arn},
+            "iam-policy-changes",
+            IAM,
+            "DeletePolicy",
+            lambda: _delete_policy(iam, arn),
+            {"policyArn": arn},
         )
 
     def trail(self, trail: Mapping[str, Any]) -> None:
@@ -522,9 +708,12 @@ class _Exercise:
         cloudtrail = self.client("cloudtrail")
         include = bool(trail.get("IncludeGlobalServiceEvents", True))
         self.call(
-            "cloudtrail-changes", CLOUDTRAIL, "UpdateTrail",
-            lambda: cloudtrail.update_trail(Name=trail["TrailARN"],
-                                            IncludeGlobalServiceEvents=include),
+            "cloudtrail-changes",
+            CLOUDTRAIL,
+            "UpdateTrail",
+            lambda: cloudtrail.update_trail(
+                Name=trail["TrailARN"], IncludeGlobalServiceEvents=include
+            ),
             {"name": trail["TrailARN"], "includeGlobalServiceEvents": include},
             lambda r: {"name": r.get("Name"), "trailARN": r.get("TrailARN")},
         )
@@ -539,8 +728,9 @@ class _Exercise:
         removed = 0
         for gateway in ec2.describe_internet_gateways(Filters=tagged)["InternetGateways"]:
             for attachment in gateway.get("Attachments", []):
-                ec2.detach_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"],
-                                            VpcId=attachment["VpcId"])
+                ec2.detach_internet_gateway(
+                    InternetGatewayId=gateway["InternetGatewayId"], VpcId=attachment["VpcId"]
+                )
             ec2.delete_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"])
             removed += 1
         for vpc in ec2.describe_vpcs(Filters=tagged)["Vpcs"]:
@@ -625,14 +815,18 @@ def drill_target(
             exercise.sweep()
         except (BotoCoreError, ClientError) as sweep_err:
             cleanup = f"clean-up failed too ({sweep_err}); the next drill retries it"
-        raise DrillError(f"drill {target.name}: {exercise.step} failed: {err}; {cleanup}") \
-            from None
+        raise DrillError(f"drill {target.name}: {exercise.step} failed: {err}; {cleanup}") from None
     results = _evaluate(deployment, target, exercise.calls, filters)
     skipped = _not_drillable(deployment, target, trail, log_group)
     return TargetDrill(
-        target=target.name, region=target.region, account=identity.account,
-        log_group=log_group, results=results, not_drillable=skipped,
-        leftovers_removed=leftovers, records=tuple(c.record for c in exercise.calls),
+        target=target.name,
+        region=target.region,
+        account=identity.account,
+        log_group=log_group,
+        results=results,
+        not_drillable=skipped,
+        leftovers_removed=leftovers,
+        records=tuple(c.record for c in exercise.calls),
     )
 
 
@@ -643,8 +837,12 @@ def _identity(target: Target, clients: AwsClients) -> Identity:
             f"drill {target.name}: credentials are for account {caller['Account']}, the target "
             f"is {target.account_id}: refusing to drill another account"
         )
-    return Identity(arn=caller["Arn"], account=caller["Account"], user_id=caller["UserId"],
-                    access_key_id=clients.access_key)
+    return Identity(
+        arn=caller["Arn"],
+        account=caller["Account"],
+        user_id=caller["UserId"],
+        access_key_id=clients.access_key,
+    )
 
 
 def _deployed_filters(
@@ -688,10 +886,14 @@ def _evaluate(
     namespace = deployment.config.namespace
     global_note = ""
     settings = target.trail
-    if isinstance(settings, CreateTrail) and not settings.multi_region \
-            and target.region != "us-east-1":
-        global_note = ("IAM is global: on AWS its events reach a single-region trail only in "
-                       "us-east-1")
+    if (
+        isinstance(settings, CreateTrail)
+        and not settings.multi_region
+        and target.region != "us-east-1"
+    ):
+        global_note = (
+            "IAM is global: on AWS its events reach a single-region trail only in us-east-1"
+        )
     results = []
     for call in calls:
         alarm = enabled.get(call.event_id or "")
@@ -699,9 +901,15 @@ def _evaluate(
             continue  # set-up, or an event the config disables
         deployed = filters.get((namespace, alarm.metric_name))
         if deployed is None:
-            results.append(CallResult(
-                alarm.id, call.label, None, False,
-                f"no filter in the log group produces {namespace}/{alarm.metric_name}"))
+            results.append(
+                CallResult(
+                    alarm.id,
+                    call.label,
+                    None,
+                    False,
+                    f"no filter in the log group produces {namespace}/{alarm.metric_name}",
+                )
+            )
             continue
         name, pattern = deployed
         try:
@@ -719,8 +927,15 @@ def _not_drillable(
     trail: Mapping[str, Any] | None,
     log_group: str,
 ) -> tuple[NotDrillable, ...]:
-    drillable = {"vpc-changes", "security-group-changes", "nacl-changes", "route-table-changes",
-                 "network-gateway-changes", "s3-bucket-activity", "iam-policy-changes"}
+    drillable = {
+        "vpc-changes",
+        "security-group-changes",
+        "nacl-changes",
+        "route-table-changes",
+        "network-gateway-changes",
+        "s3-bucket-activity",
+        "iam-policy-changes",
+    }
     if trail is not None:
         drillable.add("cloudtrail-changes")
     skipped = []
@@ -728,9 +943,12 @@ def _not_drillable(
         if alarm.id in drillable:
             continue
         if alarm.id == "cloudtrail-changes":
-            reason = ("the trail is not trailwatch's (trail: existing): the drill updates only "
-                      "a trail it created" if not deployment.creates_trail(target) else
-                      f"no trail in {target.region} delivers to {log_group}")
+            reason = (
+                "the trail is not trailwatch's (trail: existing): the drill updates only "
+                "a trail it created"
+                if not deployment.creates_trail(target)
+                else f"no trail in {target.region} delivers to {log_group}"
+            )
         else:
             reason = NOT_DRILLABLE.get(alarm.id, ("trailwatch knows no safe call for it", None))[0]
         skipped.append(NotDrillable(alarm.id, reason, replay_command(alarm.id)))
@@ -753,8 +971,9 @@ def wait_for_alarms(
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        return _wait(deployment, drills, clients_for, timeout=timeout, interval=interval,
-                     sleep=sleep)
+        return _wait(
+            deployment, drills, clients_for, timeout=timeout, interval=interval, sleep=sleep
+        )
     except (BotoCoreError, ClientError) as err:
         raise DrillError(f"drill --wait: {err}") from None
 
@@ -777,7 +996,8 @@ def _wait(
         for event_id in dict.fromkeys(r.event_id for r in drill.results if r.matched):
             metric = deployment.alarm(event_id).metric_name
             for alarm in cloudwatch.describe_alarms_for_metric(
-                    MetricName=metric, Namespace=namespace)["MetricAlarms"]:
+                MetricName=metric, Namespace=namespace
+            )["MetricAlarms"]:
                 names[alarm["AlarmName"]] = event_id
         watched.append((drill, cloudwatch, names))
     deadline = time.monotonic() + timeout
@@ -785,8 +1005,10 @@ def _wait(
         states = [_alarm_states(cloudwatch, names) for _drill, cloudwatch, names in watched]
         done = all(s.state == "ALARM" for group in states for s in group)
         if done or time.monotonic() >= deadline:
-            return tuple(replace(drill, alarms=group)
-                         for (drill, _cw, _names), group in zip(watched, states, strict=True))
+            return tuple(
+                replace(drill, alarms=group)
+                for (drill, _cw, _names), group in zip(watched, states, strict=True)
+            )
         sleep(min(interval, max(0.0, deadline - time.monotonic())))
 
 
@@ -794,8 +1016,9 @@ def _alarm_states(cloudwatch: Any, names: Mapping[str, str]) -> tuple[AlarmState
     states = []
     listed = sorted(names)
     for start in range(0, len(listed), 100):
-        chunk = listed[start:start + 100]
+        chunk = listed[start : start + 100]
         for alarm in cloudwatch.describe_alarms(AlarmNames=chunk)["MetricAlarms"]:
-            states.append(AlarmState(names[alarm["AlarmName"]], alarm["AlarmName"],
-                                     alarm["StateValue"]))
+            states.append(
+                AlarmState(names[alarm["AlarmName"]], alarm["AlarmName"], alarm["StateValue"])
+            )
     return tuple(sorted(states, key=lambda s: (s.event_id, s.alarm_name)))

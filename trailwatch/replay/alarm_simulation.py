@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from trailwatch.catalog import AlarmSettings, Comparison, Statistic
+from trailwatch.spec.catalog import AlarmSettings, Comparison, Statistic
 
 _COMPARE: dict[Comparison, Callable[[float, float], bool]] = {
     "GreaterThanOrEqualToThreshold": operator.ge,

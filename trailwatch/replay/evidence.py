@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trailwatch.model import Deployment
 from trailwatch.patterns import compile_pattern
+from trailwatch.spec.model import Deployment
 
 # An event proves its pattern with at least this many records of each kind.
 MIN_SAMPLES = 2

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from trailwatch.errors import TrailwatchError
+from trailwatch.errors import InputError
 
 # Enough reasons to see what went wrong without flooding a terminal.
 MAX_REASONS = 5
@@ -39,10 +39,6 @@ _STREAM_ERRORS = (OSError, EOFError, zlib.error)
 Record = dict[str, Any]
 # Called with how many more bytes of the input files (as stored, compressed or not) were read.
 ProgressCallback = Callable[[int], None]
-
-
-class InputError(TrailwatchError):
-    """A replay input that does not exist."""
 
 
 @dataclass
@@ -207,7 +203,7 @@ def _read_document(path: Path, text: IO[str], stats: ReadStats) -> Iterator[Reco
     else:
         stats.skip(
             str(path),
-            "unknown format (expected {\"Records\": [...]}, {\"Events\": [...]} or an array)",
+            'unknown format (expected {"Records": [...]}, {"Events": [...]} or an array)',
         )
 
 

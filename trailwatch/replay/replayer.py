@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trailwatch.alarm_simulation import AlarmPeriod, AlarmSimulation, parse_event_time
-from trailwatch.model import Alarm, Deployment
-from trailwatch.records import ProgressCallback, ReadStats, Record, check_paths, read_records
+from trailwatch.replay.alarm_simulation import AlarmPeriod, AlarmSimulation, parse_event_time
+from trailwatch.replay.records import ProgressCallback, ReadStats, Record, check_paths, read_records
+from trailwatch.spec.model import Alarm, Deployment
 
 
 @dataclass(frozen=True)

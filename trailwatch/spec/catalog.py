@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from trailwatch.errors import CatalogError, describe_validation_error, described
-from trailwatch.yaml_files import read_mapping
+from trailwatch.errors import CatalogError, FieldPattern, describe_validation_error
+from trailwatch.spec.yaml_files import read_mapping
 
 # AWS's limit on filterPattern (PutMetricFilter).
 MAX_PATTERN_LENGTH = 1024
@@ -26,6 +26,31 @@ Comparison = Literal[
 ]
 MissingData = Literal["notBreaching", "breaching", "ignore", "missing"]
 Severity = Literal["low", "medium", "high", "critical"]
+
+
+CIS_V1_2_CONTROL = FieldPattern(r"^3\.\d+$", "a CIS v1.2 control number such as '3.1' (quoted)")
+CIS_V1_4_CONTROL = FieldPattern(r"^4\.\d+$", "a CIS v1.4+ control number such as '4.1' (quoted)")
+SECURITY_HUB_CONTROL = FieldPattern(
+    r"^CloudWatch\.\d+$", "a Security Hub control id such as CloudWatch.1"
+)
+EVENT_ID = FieldPattern(
+    r"^[a-z0-9][a-z0-9-]{0,62}$", "lower-case letters, digits and hyphens, like vpc-changes"
+)
+METRIC_NAME = FieldPattern(
+    r"^[A-Za-z0-9_.\-]{1,200}$", "a metric name of letters, digits and _ . -"
+)
+ALARM_NAME = FieldPattern(
+    r"^[A-Za-z0-9_.\- ]{1,200}$", "an alarm name of letters, digits, spaces and _ . -"
+)
+# Every field pattern of the module, for `describe_validation_error`.
+FIELD_PATTERNS = (
+    CIS_V1_2_CONTROL,
+    CIS_V1_4_CONTROL,
+    SECURITY_HUB_CONTROL,
+    EVENT_ID,
+    METRIC_NAME,
+    ALARM_NAME,
+)
 
 
 class _Strict(BaseModel):
@@ -60,15 +85,15 @@ class Compliance(_Strict):
 
     cis_v1_2: str | None = Field(
         default=None,
-        pattern=described(r"^3\.\d+$", "a CIS v1.2 control number such as '3.1' (quoted)"),
+        pattern=CIS_V1_2_CONTROL.regex,
     )
     cis_v1_4: str | None = Field(
         default=None,
-        pattern=described(r"^4\.\d+$", "a CIS v1.4+ control number such as '4.1' (quoted)"),
+        pattern=CIS_V1_4_CONTROL.regex,
     )
     security_hub: str | None = Field(
         default=None,
-        pattern=described(r"^CloudWatch\.\d+$", "a Security Hub control id such as CloudWatch.1"),
+        pattern=SECURITY_HUB_CONTROL.regex,
     )
 
 
@@ -96,25 +121,15 @@ class ProfileVariant(_Strict):
 class EventDefinition(_Strict):
     """One security event: its pattern, its metric, its alarm and its evidence."""
 
-    id: str = Field(
-        pattern=described(
-            r"^[a-z0-9][a-z0-9-]{0,62}$", "lower-case letters, digits and hyphens, like vpc-changes"
-        )
-    )
+    id: str = Field(pattern=EVENT_ID.regex)
     title: str = Field(min_length=1)
     severity: Severity
     description: str = Field(min_length=1)
     pattern: str = Field(min_length=1, max_length=MAX_PATTERN_LENGTH)
     # CloudWatch metric and alarm names: up to 255 characters; we keep them to a safe set so
     # that the name prefix and Terraform ids never need quoting.
-    metric_name: str = Field(
-        pattern=described(r"^[A-Za-z0-9_.\-]{1,200}$", "a metric name of letters, digits and _ . -")
-    )
-    alarm_name: str = Field(
-        pattern=described(
-            r"^[A-Za-z0-9_.\- ]{1,200}$", "an alarm name of letters, digits, spaces and _ . -"
-        )
-    )
+    metric_name: str = Field(pattern=METRIC_NAME.regex)
+    alarm_name: str = Field(pattern=ALARM_NAME.regex)
     alarm: AlarmSettings
     compliance: Compliance = Compliance()
     profiles: dict[str, ProfileVariant] = Field(default_factory=dict)
@@ -185,7 +200,7 @@ def read_event_file(path: Path) -> EventDefinition:
     try:
         event = EventDefinition.model_validate(data)
     except ValidationError as err:
-        raise CatalogError(describe_validation_error(path, err)) from None
+        raise CatalogError(describe_validation_error(path, err, FIELD_PATTERNS)) from None
     _check_patterns(path, event)
     return event
 

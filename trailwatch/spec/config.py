@@ -13,12 +13,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from trailwatch.catalog import Comparison, MissingData, Statistic
-from trailwatch.errors import ConfigError, describe_validation_error, described
-from trailwatch.yaml_files import read_mapping
+from trailwatch.errors import ConfigError, FieldPattern, describe_validation_error
+from trailwatch.spec.catalog import Comparison, MissingData, Statistic
+from trailwatch.spec.yaml_files import read_mapping
 
 # The package sits beside events/ and the default config in the repository.
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO_ROOT / "trailwatch.yaml"
 BUILTIN_EVENTS = REPO_ROOT / "events"
 
@@ -49,25 +49,63 @@ RETENTION_DAYS = (
 )
 MIN_RETENTION_DAYS = 365
 
-REGION = described(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", "an AWS region such as us-east-1")
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+REGION = FieldPattern(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", "an AWS region such as us-east-1")
+TARGET_NAME = FieldPattern(
+    r"^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$", "1-20 lower-case letters, digits and inner hyphens"
+)
+ACCOUNT_ID = FieldPattern(r"^\d{12}$", "a 12-digit account id, quoted")
+LOG_GROUP_NAME = FieldPattern(
+    r"^[A-Za-z0-9_\-/.#]{1,512}$", "a log group name: letters, digits and _ - / . #"
+)
+ROLE_ARN = FieldPattern(
+    r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$", "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+)
+EMAIL_ADDRESS = FieldPattern(EMAIL, "an e-mail address")
+TOPIC_ARN = FieldPattern(
+    r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:\S+$",
+    "an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
+)
+SERVICE_LINKED_ROLE = FieldPattern(
+    r"^AWSServiceRoleFor[A-Za-z0-9+=,.@_-]{1,60}$",
+    "a service-linked role name such as AWSServiceRoleForConfig",
+)
+BUCKET_NAME = FieldPattern(
+    r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$",
+    "an S3 bucket name (3-63 lower-case letters, digits, . and -)",
+)
+KEY_PREFIX = FieldPattern(r"^[A-Za-z0-9_\-./]+$", "an S3 key prefix of letters, digits and _ - . /")
+NAMESPACE = FieldPattern(
+    r"^[A-Za-z0-9_.\-/#:]{1,255}$", "a CloudWatch namespace: letters, digits and _ . - / # :"
+)
+NAME_PREFIX = FieldPattern(r"^[A-Za-z0-9_\-]{0,40}$", "up to 40 letters, digits, _ and -")
+PROFILE_NAME = FieldPattern(r"^[a-z][a-z0-9-]*$", "a profile name such as securityhub or prowler")
+ENDPOINT_URL = FieldPattern(r"^https?://\S+$", "an http(s) URL such as http://127.0.0.1:5000")
+# Every field pattern of the module, for `describe_validation_error`.
+FIELD_PATTERNS = (
+    REGION,
+    TARGET_NAME,
+    ACCOUNT_ID,
+    LOG_GROUP_NAME,
+    ROLE_ARN,
+    EMAIL_ADDRESS,
+    TOPIC_ARN,
+    SERVICE_LINKED_ROLE,
+    BUCKET_NAME,
+    KEY_PREFIX,
+    NAMESPACE,
+    NAME_PREFIX,
+    PROFILE_NAME,
+    ENDPOINT_URL,
+)
 Name = Annotated[
     str,
-    Field(
-        pattern=described(
-            r"^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$",
-            "1-20 lower-case letters, digits and inner hyphens",
-        )
-    ),
+    Field(pattern=TARGET_NAME.regex),
 ]
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-AccountId = Annotated[str, Field(pattern=described(r"^\d{12}$", "a 12-digit account id, quoted"))]
+AccountId = Annotated[str, Field(pattern=ACCOUNT_ID.regex)]
 LogGroupName = Annotated[
     str,
-    Field(
-        pattern=described(
-            r"^[A-Za-z0-9_\-/.#]{1,512}$", "a log group name: letters, digits and _ - / . #"
-        )
-    ),
+    Field(pattern=LOG_GROUP_NAME.regex),
 ]
 
 
@@ -125,15 +163,12 @@ class Target(_Strict):
     """One account and region: one stack, one provider, one state."""
 
     name: Name
-    region: str = Field(pattern=REGION)
+    region: str = Field(pattern=REGION.regex)
     account_id: AccountId | None = None
     profile: str | None = Field(default=None, min_length=1)
     assume_role_arn: str | None = Field(
         default=None,
-        pattern=described(
-            r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
-            "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
-        ),
+        pattern=ROLE_ARN.regex,
     )
     trail: Trail = CreateTrail(mode="create")
     tags: dict[str, str] = Field(default_factory=dict)
@@ -163,18 +198,13 @@ class Notifications(_Strict):
     """Where alarms go: a topic trailwatch creates (with subscribers) or one that exists."""
 
     emails: tuple[
-        Annotated[
-            str, Field(pattern=described(EMAIL, "an e-mail address"))
-        ],
+        Annotated[str, Field(pattern=EMAIL_ADDRESS.regex)],
         ...,
     ] = ()
     subscriptions: tuple[Subscription, ...] = ()
     topic_arn: str | None = Field(
         default=None,
-        pattern=described(
-            r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:\S+$",
-            "an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
-        ),
+        pattern=TOPIC_ARN.regex,
     )
     ok_actions: bool = False
     insufficient_data_actions: bool = False
@@ -214,12 +244,7 @@ class Exclusions(_Strict):
     service_linked_role_denials: tuple[
         Annotated[
             str,
-            Field(
-                pattern=described(
-                    r"^AWSServiceRoleFor[A-Za-z0-9+=,.@_-]{1,60}$",
-                    "a service-linked role name such as AWSServiceRoleForConfig",
-                )
-            ),
+            Field(pattern=SERVICE_LINKED_ROLE.regex),
         ],
         ...,
     ] = ()
@@ -236,18 +261,11 @@ class S3Backend(_Strict):
     """State in S3, one key per stack, with S3-native locking."""
 
     type: Literal["s3"]
-    bucket: str = Field(
-        pattern=described(
-            r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$",
-            "an S3 bucket name (3-63 lower-case letters, digits, . and -)",
-        )
-    )
-    region: str = Field(pattern=REGION)
+    bucket: str = Field(pattern=BUCKET_NAME.regex)
+    region: str = Field(pattern=REGION.regex)
     key_prefix: str = Field(
         default="trailwatch",
-        pattern=described(
-            r"^[A-Za-z0-9_\-./]+$", "an S3 key prefix of letters, digits and _ - . /"
-        ),
+        pattern=KEY_PREFIX.regex,
     )
     encrypt: bool = True
     use_lockfile: bool = True
@@ -261,19 +279,16 @@ class Config(_Strict):
 
     namespace: str = Field(
         default="CloudTrailMetrics",
-        pattern=described(
-            r"^[A-Za-z0-9_.\-/#:]{1,255}$",
-            "a CloudWatch namespace: letters, digits and _ . - / # :",
-        ),
+        pattern=NAMESPACE.regex,
     )
     # Prefixes alarm and metric names together, so an alarm always watches its own filter's metric.
     name_prefix: str = Field(
         default="",
-        pattern=described(r"^[A-Za-z0-9_\-]{0,40}$", "up to 40 letters, digits, _ and -"),
+        pattern=NAME_PREFIX.regex,
     )
     pattern_profile: str = Field(
         default="securityhub",
-        pattern=described(r"^[a-z][a-z0-9-]*$", "a profile name such as securityhub or prowler"),
+        pattern=PROFILE_NAME.regex,
     )
     tags: dict[str, str] = Field(default_factory=dict)
     disabled_events: tuple[str, ...] = ()
@@ -329,7 +344,7 @@ class Environment(_Strict):
     # The local AWS emulator's endpoint; set for `make demo` and the tests.
     endpoint_url: str | None = Field(
         default=None,
-        pattern=described(r"^https?://\S+$", "an http(s) URL such as http://127.0.0.1:5000"),
+        pattern=ENDPOINT_URL.regex,
     )
     outdir: Path
 
@@ -343,7 +358,9 @@ class Environment(_Strict):
                 outdir=Path(env.get("CDKTF_OUTDIR") or "cdktf.out"),
             )
         except ValidationError as err:
-            raise ConfigError(describe_validation_error("environment", err)) from None
+            raise ConfigError(
+                describe_validation_error("environment", err, FIELD_PATTERNS)
+            ) from None
 
 
 def read_config(path: Path) -> Config:
@@ -357,4 +374,4 @@ def read_config(path: Path) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(describe_validation_error(path, err)) from None
+        raise ConfigError(describe_validation_error(path, err, FIELD_PATTERNS)) from None

@@ -10,14 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from trailwatch.catalog import (
+from trailwatch.errors import ConfigError
+from trailwatch.spec.catalog import (
     MAX_PATTERN_LENGTH,
     AlarmSettings,
     Catalog,
     EventDefinition,
     load_catalog,
 )
-from trailwatch.config import (
+from trailwatch.spec.config import (
     BUILTIN_EVENTS,
     Config,
     CreateTrail,
@@ -27,8 +28,7 @@ from trailwatch.config import (
     Target,
     read_config,
 )
-from trailwatch.errors import ConfigError
-from trailwatch.exclusions import clauses_for, with_clauses
+from trailwatch.spec.exclusions import clauses_for, with_clauses
 
 # Emulator deployments keep their state here, apart from any real account's state.
 EMULATOR_STATE_DIR = ".emulator/state"

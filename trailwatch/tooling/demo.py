@@ -1,5 +1,5 @@
-"""`make demo` (`python -m trailwatch.demo`): every target of the config, deployed for real onto
-a local AWS emulator, then `trailwatch state` and `trailwatch drill`.
+"""`make demo` (`python -m trailwatch.tooling.demo`): every target of the config, deployed for
+real onto a local AWS emulator, then `trailwatch state` and `trailwatch drill`.
 
 Steps: start moto_server on a free loopback port; clear the demo's emulator state (a fresh
 emulator holds nothing, so old state would only lie); `cdktf deploy '*'` into `.emulator/
@@ -9,7 +9,7 @@ drill; stop the emulator, on every exit path. A failure names its step and the r
 
 `cdktf deploy` drives Terraform through node-pty, a native module that must be built for the
 Node that runs the cdktf CLI. When it cannot load, the demo says so and deploys the same
-synthesized stacks with Terraform directly (`cdktf synth`'s output, `trailwatch.terraform`).
+synthesized stacks with Terraform directly (`cdktf synth`'s output, `trailwatch.tooling.terraform`).
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from trailwatch.config import REPO_ROOT
-from trailwatch.emulator import Emulator
-from trailwatch.errors import TrailwatchError
-from trailwatch.model import EMULATOR_STATE_DIR, Deployment, load_deployment
-from trailwatch.terraform import Message, Terraform
+from trailwatch.errors import DemoStepFailed, TrailwatchError
+from trailwatch.spec.config import REPO_ROOT
+from trailwatch.spec.model import EMULATOR_STATE_DIR, Deployment, load_deployment
+from trailwatch.tooling.emulator import Emulator
+from trailwatch.tooling.terraform import Message, Terraform
 
 # Relative to the repository, like the default outdir; never the real `cdktf.out`.
 DEMO_OUTDIR = ".emulator/cdktf.out"
@@ -41,14 +41,8 @@ CDKTF = REPO_ROOT / "node_modules" / ".bin" / "cdktf"
 NODE_PTY = "@cdktf/node-pty-prebuilt-multiarch"
 # Deploy output worth showing: plan and apply summaries, errors, and the slow resources (the
 # per-resource lines of 100 fast ones would bury them; cdktf also prints each plan in full).
-_SHOWN = re.compile(
-    r"Apply complete|Error|error:|Plan:|Creation complete after ([5-9]|\d\d+)s"
-)
+_SHOWN = re.compile(r"Apply complete|Error|error:|Plan:|Creation complete after ([5-9]|\d\d+)s")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-class StepFailed(Exception):
-    """A demo step failed; the message says which and why."""
 
 
 class Demo:
@@ -58,17 +52,17 @@ class Demo:
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
-        """Time a step; any failure inside becomes StepFailed naming it."""
+        """Time a step; any failure inside becomes DemoStepFailed naming it."""
         self.console.rule(f"[bold]{name}")
         started = time.monotonic()
         try:
             yield
-        except StepFailed:
+        except DemoStepFailed:
             raise
         except TrailwatchError as err:
-            raise StepFailed(f"step '{name}' failed: {err}") from None
+            raise DemoStepFailed(f"step '{name}' failed: {err}") from None
         except (OSError, subprocess.SubprocessError) as err:
-            raise StepFailed(f"step '{name}' failed: {err}") from None
+            raise DemoStepFailed(f"step '{name}' failed: {err}") from None
         elapsed = time.monotonic() - started
         self.timings.append((name, elapsed))
         self.console.print(f"[green]done[/] {name} ({elapsed:.1f} s)")
@@ -98,7 +92,7 @@ class Demo:
         state = deployment.state_dir()
         # Only ever the emulator's own folder: real state lives elsewhere (model.state_dir).
         if state != (deployment.config_path.parent / EMULATOR_STATE_DIR).resolve():
-            raise StepFailed(f"refusing to clear {state}: not the emulator's state folder")
+            raise DemoStepFailed(f"refusing to clear {state}: not the emulator's state folder")
         if state.exists():
             shutil.rmtree(state)
             self.console.print(f"cleared {state} (the new emulator holds nothing)")
@@ -127,16 +121,26 @@ class Demo:
 
     def _cdktf_deploy(self) -> None:
         command = [
-            str(CDKTF), "deploy", "*", "--auto-approve", "--output", DEMO_OUTDIR,
+            str(CDKTF),
+            "deploy",
+            "*",
+            "--auto-approve",
+            "--output",
+            DEMO_OUTDIR,
             # The venv's Python, whatever cdktf.json's `pipenv run` would find on PATH.
-            "--app", f"{sys.executable} main.py",
+            "--app",
+            f"{sys.executable} main.py",
             # `terraform providers lock` asks the registry; the mirror is all there is offline.
             "--skip-provider-lock",
         ]
         self.console.print(escape("$ " + shlex.join(["cdktf", *command[1:]])))
         process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            stdin=subprocess.DEVNULL, env={**os.environ, "CI": "1"},
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "CI": "1"},
         )
         tail: list[str] = []
         assert process.stdout is not None
@@ -148,14 +152,14 @@ class Demo:
             if _SHOWN.search(line):
                 self.console.print(f"[dim]{escape(line.strip())}[/]")
         if process.wait() != 0:
-            raise StepFailed("cdktf deploy failed:\n" + "\n".join(tail))
+            raise DemoStepFailed("cdktf deploy failed:\n" + "\n".join(tail))
 
     def _terraform_deploy(self, deployment: Deployment) -> None:
         result = subprocess.run(
             [sys.executable, "main.py"], capture_output=True, text=True, stdin=subprocess.DEVNULL
         )
         if result.returncode != 0:
-            raise StepFailed(f"cdktf synth (python main.py) failed: {result.stderr.strip()}")
+            raise DemoStepFailed(f"cdktf synth (python main.py) failed: {result.stderr.strip()}")
 
         def apply(stack_dir: Path, stack: str) -> None:
             terraform = Terraform(stack_dir, stack=stack, on_message=self._progress(stack))
@@ -183,9 +187,9 @@ class Demo:
 
         code = main(argv)
         if code == 1:
-            raise StepFailed(f"step 'trailwatch {argv[0]}' failed: {meaning}")
+            raise DemoStepFailed(f"step 'trailwatch {argv[0]}' failed: {meaning}")
         if code != 0:
-            raise StepFailed(f"step 'trailwatch {argv[0]}' failed with the error above")
+            raise DemoStepFailed(f"step 'trailwatch {argv[0]}' failed with the error above")
 
     def summary(self) -> None:
         total = sum(seconds for _name, seconds in self.timings)
@@ -197,8 +201,11 @@ class Demo:
 def _use_project_tools() -> None:
     """Like the Makefile: the venv's Node 24 and the pinned cdktf CLI come first on PATH."""
     os.environ["PATH"] = os.pathsep.join(
-        [str(Path(sys.executable).parent), str(REPO_ROOT / "node_modules" / ".bin"),
-         os.environ.get("PATH", "")]
+        [
+            str(Path(sys.executable).parent),
+            str(REPO_ROOT / "node_modules" / ".bin"),
+            os.environ.get("PATH", ""),
+        ]
     )
     os.environ.setdefault("CHECKPOINT_DISABLE", "1")
     os.environ.setdefault("CDKTF_DISABLE_PLUGIN_CACHE_ENV", "1")
@@ -211,15 +218,20 @@ def _cdktf_deploy_problem() -> str | None:
     if shutil.which("terraform") is None:
         return "terraform is not on PATH"
     check = subprocess.run(
-        ["node", "-e", f"require('{NODE_PTY}')"], cwd=REPO_ROOT, capture_output=True,
-        text=True, stdin=subprocess.DEVNULL,
+        ["node", "-e", f"require('{NODE_PTY}')"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
     if check.returncode == 0:
         return None
     versions = re.findall(r"NODE_MODULE_VERSION (\d+)", check.stderr)
     if len(versions) >= 2:
-        return (f"cdktf's node-pty was built for NODE_MODULE_VERSION {versions[0]}, the Node on "
-                f"PATH needs {versions[1]}; `make install` builds it for the venv's Node")
+        return (
+            f"cdktf's node-pty was built for NODE_MODULE_VERSION {versions[0]}, the Node on "
+            f"PATH needs {versions[1]}; `make install` builds it for the venv's Node"
+        )
     lines = check.stderr.strip().splitlines()
     return f"cdktf's node-pty does not load: {lines[-1] if lines else 'no reason given'}"
 
@@ -230,7 +242,7 @@ def main() -> int:
     started = time.monotonic()
     try:
         demo.run()
-    except StepFailed as err:
+    except DemoStepFailed as err:
         console.print(f"[bold red]demo failed[/]: {escape(str(err))}")
         return 1
     except KeyboardInterrupt:

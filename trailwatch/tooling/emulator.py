@@ -31,16 +31,12 @@ import urllib.request
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from trailwatch.errors import TrailwatchError
+from trailwatch.errors import EmulatorError
 
 HOST = "127.0.0.1"
 # moto answers its own dashboard route; any HTTP answer means the server is up.
 READY_PATH = "/moto-api/"
 RESET_PATH = "/moto-api/reset"
-
-
-class EmulatorError(TrailwatchError):
-    """moto_server is missing, would not start, or stopped answering."""
 
 
 def moto_available() -> bool:
@@ -120,8 +116,9 @@ class Emulator:
             with urllib.request.urlopen(request, timeout=30) as response:
                 response.read()
         except (urllib.error.URLError, OSError) as err:
-            raise EmulatorError(f"could not reset the emulator at {self.endpoint_url}: {err}") \
-                from None
+            raise EmulatorError(
+                f"could not reset the emulator at {self.endpoint_url}: {err}"
+            ) from None
 
     def env(self) -> dict[str, str]:
         """The variables that point trailwatch (stacks, state, drill) at this emulator."""
@@ -151,7 +148,7 @@ class Emulator:
         self._log_path = Path(log_name)
         with os.fdopen(handle, "wb") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "trailwatch.emulator", HOST, str(self._port)],
+                [sys.executable, "-m", "trailwatch.tooling.emulator", HOST, str(self._port)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -235,7 +232,8 @@ def _fix_cloudtrail() -> None:
             return body
         data = json.loads(body)
         data["trailList"] = [
-            trail for trail in data["trailList"]
+            trail
+            for trail in data["trailList"]
             if trail.get("Name") in wanted or trail.get("TrailARN") in wanted
         ]
         return json.dumps(data)
@@ -269,7 +267,8 @@ def _fix_put_metric_filter() -> None:
         metric_transformations: str,
     ) -> None:
         self.metric_filters = [
-            f for f in self.metric_filters
+            f
+            for f in self.metric_filters
             if (f["filterName"], f["logGroupName"]) != (filter_name, log_group_name)
         ]
         add(self, filter_name, filter_pattern, log_group_name, metric_transformations)
@@ -278,7 +277,7 @@ def _fix_put_metric_filter() -> None:
 
 
 def _serve(argv: list[str]) -> None:
-    """`python -m trailwatch.emulator HOST PORT`: moto_server with the fixes above."""
+    """`python -m trailwatch.tooling.emulator HOST PORT`: moto_server with the fixes above."""
     from moto.server import main
 
     host, port = argv

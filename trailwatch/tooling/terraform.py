@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trailwatch.config import REPO_ROOT
-from trailwatch.errors import TrailwatchError
+from trailwatch.errors import TerraformError
+from trailwatch.spec.config import REPO_ROOT
 
 DEFAULT_CLI_CONFIG = REPO_ROOT / ".tools" / "terraform.rc"
 # Lines of stderr quoted in an error.
@@ -41,10 +41,6 @@ ERROR_TAIL_LINES = 12
 
 Message = dict[str, Any]
 MessageHandler = Callable[[Message], None]
-
-
-class TerraformError(TrailwatchError):
-    """Terraform is missing, or a command failed."""
 
 
 @dataclass(frozen=True)
@@ -178,8 +174,13 @@ class Terraform:
         command = self._command(args)
         try:
             result = subprocess.run(
-                command, cwd=self.stack_dir, env=self.env, capture_output=True, text=True,
-                timeout=self.timeout, stdin=subprocess.DEVNULL,
+                command,
+                cwd=self.stack_dir,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+                stdin=subprocess.DEVNULL,
             )
         except subprocess.TimeoutExpired:
             raise TerraformError(
@@ -195,8 +196,13 @@ class Terraform:
         """Run a `-json` command, streaming its messages to on_message; (exit code, messages)."""
         command = self._command(args)
         process = subprocess.Popen(
-            command, cwd=self.stack_dir, env=self.env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+            command,
+            cwd=self.stack_dir,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
         )
         stderr: list[str] = []
         # stderr is drained on its own thread so that neither pipe can fill up and block.

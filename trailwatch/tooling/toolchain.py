@@ -1,8 +1,9 @@
 """Find Terraform and an offline AWS provider mirror, and write Terraform's CLI config.
 
 Build machines reach no Terraform registry; they carry the AWS provider as a filesystem mirror.
-`python -m trailwatch.toolchain PATH` writes a CLI config (TF_CLI_CONFIG_FILE) that installs the
-AWS provider from that mirror, or an empty one when there is no mirror (the registry is used).
+`python -m trailwatch.tooling.toolchain PATH` writes a CLI config (TF_CLI_CONFIG_FILE) that
+installs the AWS provider from that mirror, or an empty one when there is no mirror (the
+registry is used).
 """
 
 from __future__ import annotations
@@ -45,13 +46,13 @@ def cli_config(mirror: Path | None, plugin_cache: Path) -> str:
     # Each stack folder would otherwise get its own copy of the ~700 MB provider binary;
     # with a cache Terraform links it.
     cache = (
-        f'plugin_cache_dir = "{plugin_cache}"\n'
-        "plugin_cache_may_break_dependency_lock_file = true\n"
+        f'plugin_cache_dir = "{plugin_cache}"\nplugin_cache_may_break_dependency_lock_file = true\n'
     )
     if mirror is None:
         return "# No offline provider mirror found: Terraform uses its registry.\n" + cache
     return (
-        "# Written by `python -m trailwatch.toolchain`: the AWS provider from the local mirror.\n"
+        "# Written by `python -m trailwatch.tooling.toolchain`: the AWS provider from the local "
+        "mirror.\n"
         + cache
         # The mirror alone: the stacks use only the AWS provider, and no registry is reachable.
         + "provider_installation {\n"
@@ -93,7 +94,7 @@ def warm_plugin_cache(cli_config_path: Path) -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m trailwatch.toolchain CLI_CONFIG_PATH", file=sys.stderr)
+        print("usage: python -m trailwatch.tooling.toolchain CLI_CONFIG_PATH", file=sys.stderr)
         return 2
     target = Path(argv[0])
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -29,18 +29,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
-from trailwatch.catalog import DEFAULT_PROFILE, EventDefinition, Sample
-from trailwatch.errors import TrailwatchError
+from trailwatch.errors import PlanError, TrailwatchError
+from trailwatch.spec.catalog import DEFAULT_PROFILE, EventDefinition, Sample
 
 Action = Literal["create", "update", "replace", "delete", "forget"]
 Kind = Literal["weakening", "review"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete", "forget")
 STACK_TAG = "trailwatch-target"
 _STACK_IN_NAME = re.compile(r"trailwatch-[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
-
-
-class PlanError(TrailwatchError):
-    """A plan file is missing, unreadable or not the JSON of a Terraform plan."""
 
 
 class Hidden(Enum):
@@ -267,7 +263,8 @@ def hide(value: Any, sensitive: Any = False, unknown: Any = False) -> Any:
     if isinstance(value, Mapping) or isinstance(unknown, Mapping):
         mapping = value if isinstance(value, Mapping) else {}
         keys = list(mapping) + [
-            k for k, v in (unknown.items() if isinstance(unknown, Mapping) else ())
+            k
+            for k, v in (unknown.items() if isinstance(unknown, Mapping) else ())
             if _any_true(v) and k not in mapping
         ]
         return {k: hide(mapping.get(k), _sub(sensitive, k), _sub(unknown, k)) for k in keys}
@@ -406,9 +403,12 @@ def _review_stack(
         if change.address in covered:
             continue
         if change.action == "forget":
-            yield change.address, "review", (
-                "removed from Terraform without being destroyed: nothing manages it any more"
-            ), None
+            yield (
+                change.address,
+                "review",
+                ("removed from Terraform without being destroyed: nothing manages it any more"),
+                None,
+            )
             continue
         if change.type == "aws_cloudwatch_log_metric_filter":
             pattern = _pattern_change(change, evidence)
@@ -426,10 +426,16 @@ def _no_rule(change: ResourceChange) -> Iterator[Flag]:
 
 def _covered(changes: Sequence[ResourceChange]) -> set[str]:
     """Resources whose removal a destroyed parent already reports (a bucket's settings, say)."""
-    gone_buckets = {c.before.get("bucket") for c in changes
-                    if c.type == "aws_s3_bucket" and c.action in ("delete", "replace")}
-    gone_topics = {c.before.get("arn") for c in changes
-                   if c.type == "aws_sns_topic" and c.action in ("delete", "replace")}
+    gone_buckets = {
+        c.before.get("bucket")
+        for c in changes
+        if c.type == "aws_s3_bucket" and c.action in ("delete", "replace")
+    }
+    gone_topics = {
+        c.before.get("arn")
+        for c in changes
+        if c.type == "aws_sns_topic" and c.action in ("delete", "replace")
+    }
     covered = set()
     for c in changes:
         if c.action != "delete":
@@ -510,13 +516,16 @@ def _trail(c: ResourceChange) -> Iterator[Flag]:
         if _turned_off(c, attribute):
             yield "weakening", what
     if _removed(c, "kms_key_id"):
-        yield "weakening", "trail KMS encryption removed: log files are no longer encrypted " \
-            "with the customer key"
+        yield (
+            "weakening",
+            "trail KMS encryption removed: log files are no longer encrypted with the customer key",
+        )
     if _removed(c, "cloud_watch_logs_group_arn"):
         yield "weakening", "trail no longer delivers to CloudWatch Logs: no alarm can fire"
     elif c.changed("cloud_watch_logs_group_arn") and c.known("cloud_watch_logs_group_arn"):
-        yield "review", "trail delivers to another log group: " + _changed_to(
-            c, "cloud_watch_logs_group_arn"
+        yield (
+            "review",
+            "trail delivers to another log group: " + _changed_to(c, "cloud_watch_logs_group_arn"),
         )
 
 
@@ -539,16 +548,17 @@ def _metric_filter(c: ResourceChange) -> Iterator[Flag]:
         yield "weakening", "metric filter destroyed: its events are no longer counted"
         return
     if c.changed("log_group_name") and c.known("log_group_name"):
-        yield "review", "metric filter reads another log group: " + _changed_to(
-            c, "log_group_name"
-        )
+        yield "review", "metric filter reads another log group: " + _changed_to(c, "log_group_name")
     if c.changed("metric_transformation") and c.known("metric_transformation"):
         before = _transformation(c.before)
         after = _transformation(c.after)
         if before != after:
-            yield "review", (
-                f"metric filter counts into another metric: {'/'.join(before)} → "
-                f"{'/'.join(after)}"
+            yield (
+                "review",
+                (
+                    f"metric filter counts into another metric: {'/'.join(before)} → "
+                    f"{'/'.join(after)}"
+                ),
             )
 
 
@@ -590,15 +600,19 @@ def _alarm(c: ResourceChange) -> Iterator[Flag]:
         yield "weakening", f"alarm period lengthened: {_changed_to(c, 'period')} s"
     needed = _datapoints(c)
     if needed and needed[1] > needed[0]:
-        yield "weakening", (
-            f"alarm needs more breaching periods: {needed[0]} → {needed[1]} datapoints"
+        yield (
+            "weakening",
+            (f"alarm needs more breaching periods: {needed[0]} → {needed[1]} datapoints"),
         )
     window = _numbers(c, "evaluation_periods")
     if window and needed and window[1] < window[0] and needed[1] >= needed[0]:
         # M breaching periods must now fall inside a shorter window: it fires less often.
-        yield "weakening", (
-            f"alarm window narrowed: {window[0]:g} → {window[1]:g} evaluation periods "
-            f"for {needed[1]} breaching"
+        yield (
+            "weakening",
+            (
+                f"alarm window narrowed: {window[0]:g} → {window[1]:g} evaluation periods "
+                f"for {needed[1]} breaching"
+            ),
         )
     if c.changed("comparison_operator") and c.known("comparison_operator"):
         pair = (c.before.get("comparison_operator"), c.after.get("comparison_operator"))
@@ -619,9 +633,12 @@ def _alarm(c: ResourceChange) -> Iterator[Flag]:
         and str(c.after.get("comparison_operator", "")).startswith("Greater")
     ):
         # Every matching record adds a datapoint of 1: Average, Minimum and Maximum stay at 1.
-        yield "weakening", (
-            f"alarm statistic {statistic} never exceeds 1 per period, so threshold "
-            f"{limit:g} is unreachable: {_changed_to(c, 'statistic')}"
+        yield (
+            "weakening",
+            (
+                f"alarm statistic {statistic} never exceeds 1 per period, so threshold "
+                f"{limit:g} is unreachable: {_changed_to(c, 'statistic')}"
+            ),
         )
     for attribute in ("statistic", "treat_missing_data", "metric_name", "namespace"):
         if c.changed(attribute) and c.known(attribute):
@@ -664,8 +681,9 @@ def _kms_key(c: ResourceChange) -> Iterator[Flag]:
     if c.action in ("delete", "replace"):
         window = c.before.get("deletion_window_in_days")
         when = f" (in {window} days)" if window else ""
-        yield "weakening", (
-            f"KMS key scheduled for deletion{when}: what it encrypted becomes unreadable"
+        yield (
+            "weakening",
+            (f"KMS key scheduled for deletion{when}: what it encrypted becomes unreadable"),
         )
     if _turned_off(c, "enable_key_rotation"):
         yield "weakening", "KMS key rotation turned off"
@@ -701,7 +719,10 @@ def _public_access_block(c: ResourceChange) -> Iterator[Flag]:
     if c.action == "delete":
         yield "weakening", "log bucket public access block removed"
     for attribute in (
-        "block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"
+        "block_public_acls",
+        "block_public_policy",
+        "ignore_public_acls",
+        "restrict_public_buckets",
     ):
         if _turned_off(c, attribute):
             yield "weakening", f"log bucket {attribute} turned off"
@@ -732,9 +753,7 @@ RULES: dict[str, Callable[[ResourceChange], Iterator[Flag]]] = {
     "aws_sns_topic_policy": _topic_policy,
     "aws_s3_bucket": _bucket,
     "aws_s3_bucket_public_access_block": _public_access_block,
-    "aws_s3_bucket_policy": _bucket_part(
-        "policy (TLS-only access, CloudTrail's write permission)"
-    ),
+    "aws_s3_bucket_policy": _bucket_part("policy (TLS-only access, CloudTrail's write permission)"),
     "aws_s3_bucket_server_side_encryption_configuration": _bucket_part("default encryption"),
     "aws_s3_bucket_versioning": _bucket_part("versioning"),
 }
@@ -763,8 +782,10 @@ def _subscriptions(changes: Sequence[ResourceChange]) -> Iterator[tuple[str, Kin
         if key not in after:
             yield address, "weakening", f"topic subscription removed: {protocol} {endpoint}"
         elif protocol.startswith("email") and after[key] in ("create", "replace"):
-            yield address, "review", (
-                f"{protocol} subscription {endpoint} recreated: it must be confirmed again"
+            yield (
+                address,
+                "review",
+                (f"{protocol} subscription {endpoint} recreated: it must be confirmed again"),
             )
 
 
@@ -855,4 +876,3 @@ def _pattern_reason(p: PatternChange) -> str:
         verb = "matches" if n == 1 else "match"
         return f"{subject}: broader, {n} more catalog sample{'s' if n != 1 else ''} {verb}"
     return f"{subject}: no catalog sample changes its result; check it by hand"
-

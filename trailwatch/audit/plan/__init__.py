@@ -1,0 +1,1 @@
+"""Review of Terraform plans for changes that weaken the security alarms."""

@@ -1,0 +1,1 @@
+"""The lab's test section as code: safe API calls per event, checked against deployed filters."""

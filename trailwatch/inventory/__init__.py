@@ -1,0 +1,1 @@
+"""One model of deployed resources, with loaders from synth output, Terraform state and AWS."""

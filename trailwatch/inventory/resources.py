@@ -1,0 +1,160 @@
+"""Raw resources (type, logical id, attribute values) into the inventory's dataclasses.
+
+Synthesized JSON and Terraform state spell attributes the same way, with two differences the
+readers here absorb: cdktf writes a single nested block as an object where state has a list, and
+synth leaves out arguments whose provider default applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from trailwatch.inventory.model import (
+    Inventory,
+    LogGroup,
+    MetricAlarm,
+    MetricFilter,
+    Subscription,
+    Topic,
+    Trail,
+)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One managed resource: type, Terraform logical id and attribute values."""
+
+    type: str
+    name: str
+    values: Mapping[str, Any]
+
+
+def build_inventory(
+    stack: str,
+    source: str,
+    resources: Iterable[Resource],
+    *,
+    account: str = "",
+    log_group_of_arn: Any = None,
+) -> Inventory:
+    """The inventory of one stack from its raw resources."""
+    resources = tuple(resources)
+    of_type: dict[str, list[Resource]] = {}
+    for resource in resources:
+        of_type.setdefault(resource.type, []).append(resource)
+    group_name = log_group_of_arn or log_group_name_of_arn
+    return Inventory(
+        stack=stack,
+        source=source,
+        trails=tuple(_trail(r, group_name) for r in of_type.get("aws_cloudtrail", [])),
+        log_groups=tuple(_log_group(r) for r in of_type.get("aws_cloudwatch_log_group", [])),
+        filters=tuple(_filter(r) for r in of_type.get("aws_cloudwatch_log_metric_filter", [])),
+        alarms=tuple(_alarm(r) for r in of_type.get("aws_cloudwatch_metric_alarm", [])),
+        topics=tuple(_topic(r) for r in of_type.get("aws_sns_topic", [])),
+        subscriptions=tuple(
+            _subscription(r) for r in of_type.get("aws_sns_topic_subscription", [])
+        ),
+        account=account,
+        resource_count=len(resources),
+    )
+
+
+def log_group_name_of_arn(arn: str) -> str | None:
+    """`arn:aws:logs:REGION:ACCOUNT:log-group:NAME:*` -> NAME."""
+    parts = arn.split(":")
+    return parts[6] if len(parts) > 6 and parts[5] == "log-group" else None
+
+
+def first(value: Any) -> Mapping[str, Any]:
+    """A nested block: state writes a list of one, cdktf an object."""
+    if isinstance(value, list):
+        return value[0] if value and isinstance(value[0], Mapping) else {}
+    return value if isinstance(value, Mapping) else {}
+
+
+def strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value or ())
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _trail(resource: Resource, group_name: Any) -> Trail:
+    values = resource.values
+    arn = values.get("cloud_watch_logs_group_arn") or None
+    return Trail(
+        name=str(values.get("name", resource.name)),
+        multi_region=values.get("is_multi_region_trail") is True,
+        # Synth leaves out enable_logging when it is the provider's default, true.
+        logging=values.get("enable_logging", True) is not False,
+        log_group_arn=str(arn) if arn else None,
+        role_arn=values.get("cloud_watch_logs_role_arn") or None,
+        kms_key_id=values.get("kms_key_id") or None,
+        log_group_name=group_name(str(arn)) if arn else None,
+    )
+
+
+def _log_group(resource: Resource) -> LogGroup:
+    values = resource.values
+    return LogGroup(
+        name=str(values.get("name", resource.name)),
+        retention_days=_int_or_none(values.get("retention_in_days")),
+        kms_key_id=values.get("kms_key_id") or None,
+    )
+
+
+def _filter(resource: Resource) -> MetricFilter:
+    values = resource.values
+    transformation = first(values.get("metric_transformation"))
+    return MetricFilter(
+        name=str(values.get("name", resource.name)),
+        log_group_name=str(values.get("log_group_name", "")),
+        pattern=str(values.get("pattern", "")),
+        metric_name=str(transformation.get("name", "")),
+        namespace=str(transformation.get("namespace", "")),
+        logical_id=resource.name,
+    )
+
+
+def _alarm(resource: Resource) -> MetricAlarm:
+    values = resource.values
+    return MetricAlarm(
+        name=str(values.get("alarm_name", resource.name)),
+        metric_name=str(values.get("metric_name") or ""),
+        namespace=str(values.get("namespace") or ""),
+        threshold=float(values.get("threshold") or 0),
+        comparison=str(values.get("comparison_operator", "")),
+        period=int(values.get("period") or 0),
+        evaluation_periods=int(values.get("evaluation_periods") or 0),
+        datapoints_to_alarm=_int_or_none(values.get("datapoints_to_alarm")),
+        statistic=str(values.get("statistic") or ""),
+        treat_missing_data=str(values.get("treat_missing_data") or "missing"),
+        # The provider's default when the argument is left out.
+        actions_enabled=values.get("actions_enabled", True) is not False,
+        alarm_actions=strings(values.get("alarm_actions")),
+        ok_actions=strings(values.get("ok_actions")),
+        insufficient_data_actions=strings(values.get("insufficient_data_actions")),
+        logical_id=resource.name,
+    )
+
+
+def _topic(resource: Resource) -> Topic:
+    values = resource.values
+    return Topic(
+        arn=str(values.get("arn") or f"${{aws_sns_topic.{resource.name}.arn}}"),
+        name=str(values.get("name", resource.name)),
+        kms_key_id=values.get("kms_master_key_id") or None,
+        logical_id=resource.name,
+    )
+
+
+def _subscription(resource: Resource) -> Subscription:
+    values = resource.values
+    return Subscription(
+        topic_arn=str(values.get("topic_arn", "")),
+        protocol=str(values.get("protocol", "")),
+        endpoint=str(values.get("endpoint", "")),
+    )
