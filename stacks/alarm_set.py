@@ -11,11 +11,8 @@ from stacks.aws import (
     CloudwatchLogMetricFilterMetricTransformation,
     CloudwatchMetricAlarm,
 )
+from trailwatch.spec import naming
 from trailwatch.spec.model import Alarm
-
-
-def logical_id(event_id: str) -> str:
-    return event_id.replace("-", "_")
 
 
 class AlarmSet(Construct):
@@ -46,7 +43,7 @@ class AlarmSet(Construct):
                     name=alarm.metric_name, namespace=namespace, value="1"
                 ),
             )
-            metric_filter.override_logical_id(f"filter_{logical_id(alarm.id)}")
+            metric_filter.override_logical_id(naming.filter_id(alarm.id))
             CloudwatchMetricAlarm(
                 self,
                 f"alarm-{alarm.id}",
@@ -70,4 +67,4 @@ class AlarmSet(Construct):
                 ok_actions=[topic_arn] if ok_actions else None,
                 insufficient_data_actions=[topic_arn] if insufficient_data_actions else None,
                 depends_on=[metric_filter],
-            ).override_logical_id(f"alarm_{logical_id(alarm.id)}")
+            ).override_logical_id(naming.alarm_id(alarm.id))

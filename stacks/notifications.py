@@ -6,6 +6,7 @@ from constructs import Construct
 
 from stacks.aws import SnsTopic, SnsTopicPolicy, SnsTopicSubscription
 from stacks.policies import Where, alarm_topic_policy
+from trailwatch.spec import naming
 from trailwatch.spec.config import Notifications as NotificationSettings
 
 
@@ -27,14 +28,14 @@ class Notifications(Construct):
             self.topic_arn = settings.topic_arn
             return
         topic = SnsTopic(self, "topic", name=name, kms_master_key_id=key_arn)
-        topic.override_logical_id("alarm_topic")
+        topic.override_logical_id(naming.TOPIC_ID)
         self.topic_arn = topic.arn
         SnsTopicPolicy(
             self,
             "policy",
             arn=topic.arn,
             policy=alarm_topic_policy(where, topic_arn=topic.arn),
-        ).override_logical_id("alarm_topic_policy")
+        ).override_logical_id(naming.TOPIC_POLICY_ID)
         subscribers = [("email", address) for address in settings.emails] + [
             (s.protocol, s.endpoint) for s in settings.subscriptions
         ]
@@ -45,4 +46,4 @@ class Notifications(Construct):
                 topic_arn=topic.arn,
                 protocol=protocol,
                 endpoint=endpoint,
-            ).override_logical_id(f"alarm_topic_subscription_{index}")
+            ).override_logical_id(naming.subscription_id(index))

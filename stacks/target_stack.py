@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from cdktf import LocalBackend, S3Backend, TerraformStack
 from constructs import Construct
 
@@ -18,13 +20,10 @@ from stacks.encryption import EncryptionKey
 from stacks.notifications import Notifications
 from stacks.policies import Where
 from stacks.trail import Trail, trail_arn
+from trailwatch.spec import naming
 from trailwatch.spec.config import CreateTrail, Target
 from trailwatch.spec.config import LocalBackend as LocalBackendSettings
 from trailwatch.spec.model import Deployment
-
-# The bindings pin the provider they were generated from (6.25.0); the resources used here have
-# the same arguments in 5.x, and the offline mirror on build machines has 5.100.0.
-AWS_PROVIDER_CONSTRAINT = ">= 5.100, < 7.0"
 
 # Every service the stacks call; the emulator serves them all on one endpoint.
 EMULATED_SERVICES = ("cloudtrail", "cloudwatch", "iam", "kms", "logs", "s3", "sns", "sts")
@@ -39,9 +38,9 @@ class TargetStack(TerraformStack):
         self._backend(deployment, target)
 
         identity = DataAwsCallerIdentity(self, "account")
-        identity.override_logical_id("current")
+        identity.override_logical_id(naming.ACCOUNT_DATA_ID)
         partition = DataAwsPartition(self, "partition")
-        partition.override_logical_id("current")
+        partition.override_logical_id(naming.ACCOUNT_DATA_ID)
         where = Where(
             account_id=identity.account_id, partition=partition.partition, region=target.region
         )
@@ -112,7 +111,9 @@ class TargetStack(TerraformStack):
             default_tags=[AwsProviderDefaultTags(tags=deployment.tags(target))],
             **(_emulator_settings(emulator) if emulator else {}),
         )
-        self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
+        self.add_override(
+            "terraform.required_providers.aws.version", naming.AWS_PROVIDER_CONSTRAINT
+        )
 
     def _backend(self, deployment: Deployment, target: Target) -> None:
         state = deployment.state(target)
@@ -131,14 +132,24 @@ class TargetStack(TerraformStack):
             self.add_override("terraform.backend.s3.use_lockfile", True)
 
 
-def _emulator_settings(endpoint: str) -> dict[str, object]:
+class _EmulatorSettings(TypedDict, total=False):
+    access_key: str
+    secret_key: str
+    skip_credentials_validation: bool
+    skip_metadata_api_check: str
+    skip_region_validation: bool
+    s3_use_path_style: bool
+    endpoints: list[AwsProviderEndpoints]
+
+
+def _emulator_settings(endpoint: str) -> _EmulatorSettings:
     """Point every service at the local emulator with dummy credentials."""
-    return {
-        "access_key": "test",
-        "secret_key": "test",
-        "skip_credentials_validation": True,
-        "skip_metadata_api_check": "true",
-        "skip_region_validation": True,
-        "s3_use_path_style": True,
-        "endpoints": [AwsProviderEndpoints(**{s: endpoint for s in EMULATED_SERVICES})],
-    }
+    return _EmulatorSettings(
+        access_key="test",
+        secret_key="test",
+        skip_credentials_validation=True,
+        skip_metadata_api_check="true",
+        skip_region_validation=True,
+        s3_use_path_style=True,
+        endpoints=[AwsProviderEndpoints(**{s: endpoint for s in EMULATED_SERVICES})],
+    )

@@ -99,6 +99,21 @@ class StackReport:
         }
 
 
+@dataclass(frozen=True)
+class DriftReport:
+    """Every selected stack's report: what `trailwatch state` prints."""
+
+    stacks: tuple[StackReport, ...]
+
+    @property
+    def drift(self) -> bool:
+        return any(s.drift for s in self.stacks)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `trailwatch state --json` document."""
+        return {"drift": self.drift, "stacks": [s.to_json() for s in self.stacks]}
+
+
 # --- comparing with the model -------------------------------------------------------------
 
 
@@ -115,22 +130,11 @@ def compare(
     if inventory is not None and not source:
         source = inventory.source
     if inventory is None or not inventory.resource_count:
+        nothing = Finding(NOT_DEPLOYED, stack, f"nothing deployed (no resources in {source})")
         return StackReport(
-            stack=stack,
-            target=target.name,
-            region=target.region,
-            source=source,
-            refreshed=refreshed,
-            deployed=False,
-            trail=None,
-            log_group=None,
-            topic_arn=None,
-            subscriptions=(),
-            events=(),
-            findings=(
-                Finding(NOT_DEPLOYED, stack, f"nothing deployed (no resources in {source})"),
-            ),
-        )
+            stack, target.name, target.region, source, refreshed, False, None, None, None, (),
+            (), (nothing,),
+        )  # fmt: skip
     filters = list(inventory.filters)
     alarms = list(inventory.alarms)
     trail = inventory.trails[0] if inventory.trails else None
@@ -141,7 +145,9 @@ def compare(
 
     findings: list[Finding] = []
     findings += _trail_findings(deployment, target, trail, log_group)
-    events, used_filters, used_alarms = [], set(), set()
+    events: list[EventView] = []
+    used_filters: set[str] = set()
+    used_alarms: set[str] = set()
     for alarm in deployment.alarms:
         view, event_findings = _event(deployment, target, alarm, filters, alarms, topic_arn)
         events.append(view)
@@ -150,31 +156,7 @@ def compare(
             used_filters.add(view.filter.name)
         if view.alarm:
             used_alarms.add(view.alarm.name)
-    produced = {(f.namespace, f.metric_name) for f in filters}
-    for extra in filters:
-        if extra.name not in used_filters:
-            findings.append(
-                Finding(
-                    EXTRA_FILTER,
-                    extra.name,
-                    f"filter {extra.name} (metric {extra.namespace}/{extra.metric_name}) "
-                    "belongs to no enabled event",
-                )
-            )
-    for other in alarms:
-        if (other.namespace, other.metric_name) not in produced:
-            findings.append(
-                Finding(
-                    ORPHAN_ALARM,
-                    other.name,
-                    f"alarm {other.name} watches {other.namespace}/{other.metric_name}, which no "
-                    "filter produces: it can never fire",
-                )
-            )
-        elif other.name not in used_alarms:
-            findings.append(
-                Finding(EXTRA_ALARM, other.name, f"alarm {other.name} belongs to no enabled event")
-            )
+    findings += _leftovers(filters, alarms, used_filters, used_alarms)
     return StackReport(
         stack=stack,
         target=target.name,
@@ -189,6 +171,42 @@ def compare(
         events=tuple(events),
         findings=tuple(findings),
     )
+
+
+def _leftovers(
+    filters: list[MetricFilter],
+    alarms: list[MetricAlarm],
+    used_filters: set[str],
+    used_alarms: set[str],
+) -> list[Finding]:
+    """Filters and alarms in state that no enabled event accounts for."""
+    findings = []
+    produced = {f.metric for f in filters}
+    for extra in filters:
+        if extra.name not in used_filters:
+            findings.append(
+                Finding(
+                    EXTRA_FILTER,
+                    extra.name,
+                    f"filter {extra.name} (metric {extra.namespace}/{extra.metric_name}) "
+                    "belongs to no enabled event",
+                )
+            )
+    for other in alarms:
+        if other.metric not in produced:
+            findings.append(
+                Finding(
+                    ORPHAN_ALARM,
+                    other.name,
+                    f"alarm {other.name} watches {other.namespace}/{other.metric_name}, which no "
+                    "filter produces: it can never fire",
+                )
+            )
+        elif other.name not in used_alarms:
+            findings.append(
+                Finding(EXTRA_ALARM, other.name, f"alarm {other.name} belongs to no enabled event")
+            )
+    return findings
 
 
 def _event(

@@ -60,7 +60,8 @@ class _Resolver:
             return str(group["name"]) if "name" in group else None
         return log_group_name_of_arn(arn)
 
-    def resources(self) -> list[Resource]:
+    def all_resources(self) -> list[Resource]:
+        """Every resource of the stack, its references resolved, in a stable order."""
         return [
             Resource(kind, name, self.value(values))
             for kind, by_name in sorted(self.resources.items())
@@ -86,7 +87,7 @@ def inventory_of_synth(data: dict[str, Any], name: str, source: str = "") -> Inv
     return build_inventory(
         name,
         source or name,
-        refs.resources(),
+        refs.all_resources(),
         account=_account(data),
         log_group_of_arn=refs.log_group_of_arn,
     )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trailwatch.errors import CoverageError, describe_validation_error
 from trailwatch.spec.catalog import Catalog
+from trailwatch.spec.yaml_files import load_yaml
 
 FRAMEWORKS_FILE = Path(__file__).with_name("frameworks.yaml")
 
@@ -105,7 +106,7 @@ class Frameworks(_Spec):
 def load_frameworks(path: Path = FRAMEWORKS_FILE) -> Frameworks:
     """Read and validate the frameworks file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
         return Frameworks.model_validate(data)
     except OSError as err:
         raise CoverageError(f"{path}: cannot read: {err.strerror or err}") from None

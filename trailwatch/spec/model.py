@@ -9,8 +9,10 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from trailwatch.errors import ConfigError
+from trailwatch.spec import naming
 from trailwatch.spec.catalog import (
     MAX_PATTERN_LENGTH,
     AlarmSettings,
@@ -51,6 +53,17 @@ class Alarm:
     @property
     def id(self) -> str:
         return self.event.id
+
+    def to_json(self) -> dict[str, Any]:
+        """The alarm as `trailwatch validate --json` lists it."""
+        return {
+            "id": self.id,
+            "metric_name": self.metric_name,
+            "alarm_name": self.alarm_name,
+            "threshold": self.settings.threshold,
+            "exact": self.exact,
+            "exclusions": list(self.exclusions),
+        }
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,24 @@ class Deployment:
                 )
         return tuple(found)
 
+    def to_json(self) -> dict[str, Any]:
+        """What would be deployed, as `trailwatch validate --json` prints it."""
+        return {
+            "profile": self.profile,
+            "alarms": [alarm.to_json() for alarm in self.alarms],
+            "targets": [
+                {
+                    "name": target.name,
+                    "stack": self.stack_name(target),
+                    "region": target.region,
+                    "trail_mode": target.trail.mode,
+                    "log_group": self.log_group_name(target),
+                }
+                for target in self.targets
+            ],
+            "warnings": list(self.warnings),
+        }
+
     def alarm(self, event_id: str) -> Alarm:
         """The deployed alarm of an event id (KeyError when disabled or unknown)."""
         for alarm in self.alarms:
@@ -125,7 +156,7 @@ class Deployment:
 
     @staticmethod
     def stack_name(target: Target) -> str:
-        return f"trailwatch-{target.name}"
+        return naming.stack_name(target.name)
 
     def stack_dir(self, target: Target) -> Path:
         """The folder cdktf synthesizes the target's stack into (Terraform runs there)."""
@@ -150,7 +181,10 @@ class Deployment:
 
     def tags(self, target: Target) -> dict[str, str]:
         """Tags for every resource of the target, sorted for a stable synth."""
-        merged = {"managed-by": "trailwatch", "trailwatch-target": target.name}
+        merged = {
+            naming.MANAGED_BY_TAG[0]: naming.MANAGED_BY_TAG[1],
+            naming.TARGET_TAG: target.name,
+        }
         merged.update(self.config.tags)
         merged.update(target.tags)
         return dict(sorted(merged.items()))

@@ -11,7 +11,7 @@ import re
 STACK_PREFIX = "trailwatch-"
 # Every resource of a target carries this tag (the provider's default tags), naming the target.
 TARGET_TAG = "trailwatch-target"
-MANAGED_BY_TAG = ("managed-by", "trailwatch")
+MANAGED_BY_TAG = "managed-by"
 # The bindings pin the provider they were generated from (6.25.0); the resources used here have
 # the same arguments in 5.x, and the offline mirror on build machines has 5.100.0.
 AWS_PROVIDER_CONSTRAINT = ">= 5.100, < 7.0"

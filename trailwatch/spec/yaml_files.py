@@ -9,6 +9,14 @@ import yaml
 
 from trailwatch.errors import TrailwatchError
 
+# libyaml's loader when PyYAML was built with it: the catalog loads on every command.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> object:
+    """Safe-load YAML text with the fastest safe loader available."""
+    return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader either way
+
 
 def read_mapping(
     path: Path, error: type[TrailwatchError], *, expected: str, not_found: str | None = None
@@ -25,7 +33,7 @@ def read_mapping(
     except UnicodeDecodeError:
         raise error(f"{path}: not UTF-8 text; trailwatch reads UTF-8 YAML") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1} column {mark.column + 1}:" if mark else ""
