@@ -53,77 +53,7 @@ class Trail(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         arn = trail_arn(where, name)
-
-        bucket = S3Bucket(self, "bucket", bucket=bucket_name)
-        bucket.override_logical_id("log_bucket")
-        S3BucketPublicAccessBlock(
-            self,
-            "public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        ).override_logical_id("log_bucket_public_access_block")
-        S3BucketOwnershipControls(
-            self,
-            "ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        ).override_logical_id("log_bucket_ownership")
-        S3BucketVersioningA(
-            self,
-            "versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        ).override_logical_id("log_bucket_versioning")
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=(
-                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                            sse_algorithm="aws:kms", kms_master_key_id=key_arn
-                        )
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-        ).override_logical_id("log_bucket_encryption")
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="archive-then-expire-log-files",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    transition=[
-                        S3BucketLifecycleConfigurationRuleTransition(
-                            days=settings.log_file_glacier_days, storage_class="GLACIER"
-                        )
-                    ],
-                    expiration=[
-                        S3BucketLifecycleConfigurationRuleExpiration(
-                            days=settings.log_file_expiration_days
-                        )
-                    ],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=settings.log_file_glacier_days
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                            days_after_initiation=7
-                        )
-                    ],
-                )
-            ],
-        ).override_logical_id("log_bucket_lifecycle")
+        bucket = _log_bucket(self, bucket_name=bucket_name, settings=settings, key_arn=key_arn)
         bucket_policy = S3BucketPolicy(
             self,
             "policy",
@@ -140,23 +70,9 @@ class Trail(Construct):
             kms_key_id=key_arn,
         )
         self.log_group.override_logical_id("log_group")
-
-        role = IamRole(
-            self,
-            "role",
-            name=f"{name}-delivery",
-            description="CloudTrail delivers to the trailwatch log group",
-            assume_role_policy=trail_role_trust(where, trail_arn=arn),
+        role, role_policy = _delivery_role(
+            self, where=where, name=name, trail=arn, log_group_arn=self.log_group.arn
         )
-        role.override_logical_id("delivery_role")
-        role_policy = IamRolePolicy(
-            self,
-            "role-policy",
-            name="deliver-to-log-group",
-            role=role.id,
-            policy=trail_role_permissions(self.log_group.arn),
-        )
-        role_policy.override_logical_id("delivery_role_policy")
 
         self.trail = Cloudtrail(
             self,
@@ -174,3 +90,112 @@ class Trail(Construct):
             depends_on=[bucket_policy, role_policy],
         )
         self.trail.override_logical_id("trail")
+
+
+# The helpers below add their resources to the Trail construct itself, not to nested
+# constructs, so that construct paths (and so the synthesized JSON) stay as they are.
+
+
+def _log_bucket(
+    scope: Construct, *, bucket_name: str, settings: CreateTrail, key_arn: str
+) -> S3Bucket:
+    """The log bucket: private, owner-enforced, versioned, KMS-encrypted, archived, expired."""
+    bucket = S3Bucket(scope, "bucket", bucket=bucket_name)
+    bucket.override_logical_id("log_bucket")
+    S3BucketPublicAccessBlock(
+        scope,
+        "public-access",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+    ).override_logical_id("log_bucket_public_access_block")
+    S3BucketOwnershipControls(
+        scope,
+        "ownership",
+        bucket=bucket.id,
+        rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+    ).override_logical_id("log_bucket_ownership")
+    S3BucketVersioningA(
+        scope,
+        "versioning",
+        bucket=bucket.id,
+        versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+    ).override_logical_id("log_bucket_versioning")
+    S3BucketServerSideEncryptionConfigurationA(
+        scope,
+        "encryption",
+        bucket=bucket.id,
+        rule=[
+            S3BucketServerSideEncryptionConfigurationRuleA(
+                apply_server_side_encryption_by_default=(
+                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="aws:kms", kms_master_key_id=key_arn
+                    )
+                ),
+                bucket_key_enabled=True,
+            )
+        ],
+    ).override_logical_id("log_bucket_encryption")
+    _lifecycle(scope, bucket, settings)
+    return bucket
+
+
+def _lifecycle(scope: Construct, bucket: S3Bucket, settings: CreateTrail) -> None:
+    """Log files go to Glacier, then expire; old versions and stalled uploads are removed."""
+    S3BucketLifecycleConfiguration(
+        scope,
+        "lifecycle",
+        bucket=bucket.id,
+        rule=[
+            S3BucketLifecycleConfigurationRule(
+                id="archive-then-expire-log-files",
+                status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                transition=[
+                    S3BucketLifecycleConfigurationRuleTransition(
+                        days=settings.log_file_glacier_days, storage_class="GLACIER"
+                    )
+                ],
+                expiration=[
+                    S3BucketLifecycleConfigurationRuleExpiration(
+                        days=settings.log_file_expiration_days
+                    )
+                ],
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                        noncurrent_days=settings.log_file_glacier_days
+                    )
+                ],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                        days_after_initiation=7
+                    )
+                ],
+            )
+        ],
+    ).override_logical_id("log_bucket_lifecycle")
+
+
+def _delivery_role(
+    scope: Construct, *, where: Where, name: str, trail: str, log_group_arn: str
+) -> tuple[IamRole, IamRolePolicy]:
+    """The role CloudTrail assumes to write the log group's streams, and its one policy."""
+    role = IamRole(
+        scope,
+        "role",
+        name=f"{name}-delivery",
+        description="CloudTrail delivers to the trailwatch log group",
+        assume_role_policy=trail_role_trust(where, trail_arn=trail),
+    )
+    role.override_logical_id("delivery_role")
+    role_policy = IamRolePolicy(
+        scope,
+        "role-policy",
+        name="deliver-to-log-group",
+        role=role.id,
+        policy=trail_role_permissions(log_group_arn),
+    )
+    role_policy.override_logical_id("delivery_role_policy")
+    return role, role_policy
