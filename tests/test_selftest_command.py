@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import REPO, default_config
+from tests.helpers import REPO, default_config
 from trailwatch.cli import main
 
 VPC = yaml.safe_load((REPO / "events" / "vpc-changes.yaml").read_text())
@@ -86,3 +86,17 @@ def test_user_event_without_samples_is_not_proven(
     code, report = run_json(capsys, write_config(tmp_path, event_directories=["my-events"]))
     assert code == 1
     assert report["events"]["bare"] == {"ok": False, "match": 0, "no_match": 0, "failures": []}
+
+
+def test_the_json_is_the_evidence_reports_own(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from trailwatch.replay.evidence import check_evidence
+    from trailwatch.spec.model import load_deployment
+
+    config = write_config(tmp_path)
+    _, report = run_json(capsys, config)
+    evidence = check_evidence(load_deployment(config))
+    assert report == evidence.to_json()
+    assert evidence.ok and evidence.failed == ()
+    assert [e.event_id for e in evidence.events] == list(report["events"])

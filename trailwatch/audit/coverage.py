@@ -80,6 +80,9 @@ class Verdict:
     reason: str = ""
     detail: str = ""
 
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "reason": self.reason or None, "detail": self.detail or None}
+
 
 MET = Verdict("met")
 REGIONAL = "no multi-region trail"
@@ -210,6 +213,17 @@ class ControlResult:
         """(stack, verdict) for every stack where the control is not met."""
         return [(s, v) for s, v in self.verdicts.items() if v.status == "not met"]
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.control.id,
+            "title": self.control.title,
+            "event": self.control.event_id,
+            "status": self.status,
+            "claimed": self.claimed,
+            "reasons": sorted({v.reason for _, v in self.misses()}),
+            "stacks": {stack: v.to_json() for stack, v in self.verdicts.items()},
+        }
+
 
 @dataclass(frozen=True)
 class FrameworkResult:
@@ -220,6 +234,17 @@ class FrameworkResult:
     @property
     def met(self) -> int:
         return sum(c.status == "met" for c in self.controls)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.spec.id,
+            "title": self.spec.title,
+            "profile": self.spec.profile,
+            "claimed": self.claimed,
+            "met": self.met,
+            "total": len(self.controls),
+            "controls": [c.to_json() for c in self.controls],
+        }
 
 
 @dataclass(frozen=True)
@@ -245,34 +270,8 @@ class CoverageReport:
             "stacks": list(self.stacks),
             "ok": self.ok,
             "claimed_frameworks": [f.spec.id for f in self.frameworks if f.claimed],
-            "frameworks": [
-                {
-                    "id": f.spec.id,
-                    "title": f.spec.title,
-                    "profile": f.spec.profile,
-                    "claimed": f.claimed,
-                    "met": f.met,
-                    "total": len(f.controls),
-                    "controls": [_control_json(c) for c in f.controls],
-                }
-                for f in self.frameworks
-            ],
+            "frameworks": [f.to_json() for f in self.frameworks],
         }
-
-
-def _control_json(result: ControlResult) -> dict[str, Any]:
-    return {
-        "id": result.control.id,
-        "title": result.control.title,
-        "event": result.control.event_id,
-        "status": result.status,
-        "claimed": result.claimed,
-        "reasons": sorted({v.reason for _, v in result.misses()}),
-        "stacks": {
-            stack: {"status": v.status, "reason": v.reason or None, "detail": v.detail or None}
-            for stack, v in result.verdicts.items()
-        },
-    }
 
 
 def assess(

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trailwatch.cli import options
+from trailwatch.cli import exit_codes, options
 
 if TYPE_CHECKING:
     from trailwatch.audit.coverage import ControlResult, CoverageReport
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         print(markdown(report))
     else:
         show(report)
-    return 0 if report.ok else 1
+    return exit_codes.OK if report.ok else exit_codes.FINDINGS
 
 
 def why_not(result: ControlResult) -> str:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trailwatch.cli import options
+from trailwatch.cli import exit_codes, options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
         _print_report(result, Console())
     if result.records == 0 and (result.skipped or not result.files):
         print("trailwatch: no CloudTrail record could be read", file=sys.stderr)
-        return 1
-    return 0
+        return exit_codes.FINDINGS
+    return exit_codes.OK
 
 
 def _replay_with_progress(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from trailwatch.cli import options
+from trailwatch.cli import exit_codes, options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,34 +21,17 @@ def run(args: argparse.Namespace) -> int:
     from trailwatch.spec.model import load_deployment
 
     deployment = load_deployment(args.config)
-    results = check_evidence(deployment)
-    failed = [r for r in results if not r.ok]
+    report = check_evidence(deployment)
+    code = exit_codes.OK if report.ok else exit_codes.FINDINGS
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "profile": deployment.profile,
-                    "ok": not failed,
-                    "events": {
-                        r.event_id: {
-                            "ok": r.ok,
-                            "match": r.count(should_match=True),
-                            "no_match": r.count(should_match=False),
-                            "failures": [s.note for s in r.failures],
-                        }
-                        for r in results
-                    },
-                },
-                indent=2,
-            )
-        )
-        return 1 if failed else 0
+        print(json.dumps(report.to_json(), indent=2))
+        return code
 
     console = Console()
-    table = Table(title=f"Event samples, profile {deployment.profile}")
+    table = Table(title=f"Event samples, profile {report.profile}")
     for column in ("event", "must match", "must not match", "result"):
         table.add_column(column)
-    for r in results:
+    for r in report.events:
         matched = sum(1 for s in r.samples if s.should_match and s.ok)
         missed = sum(1 for s in r.samples if not s.should_match and s.ok)
         if r.failures:
@@ -64,9 +47,10 @@ def run(args: argparse.Namespace) -> int:
             verdict,
         )
     console.print(table)
-    for r in results:
+    for r in report.failed:
         for s in r.failures:
             expected = "should match but did not" if s.should_match else "matched but should not"
             console.print(f"[red]{r.event_id}[/red]: {expected}: {s.note}")
-    console.print(f"{len(results) - len(failed)} of {len(results)} events proven")
-    return 1 if failed else 0
+    proven = len(report.events) - len(report.failed)
+    console.print(f"{proven} of {len(report.events)} events proven")
+    return code

@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from trailwatch.cli import options
+from trailwatch.cli import exit_codes, options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from trailwatch.audit.drift import compare
+    from trailwatch.audit.drift import DriftReport, compare
     from trailwatch.inventory.state import read_state
     from trailwatch.spec.model import load_deployment
 
@@ -49,23 +49,21 @@ def run(args: argparse.Namespace) -> int:
 
     # Refreshes run Terraform, seconds each: one thread per stack.
     with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
-        reports = list(pool.map(report, targets))
-    drift = any(r.drift for r in reports)
+        result = DriftReport(tuple(pool.map(report, targets)))
     if args.json:
-        payload = {"drift": drift, "stacks": [r.to_json() for r in reports]}
-        print(json.dumps(payload, indent=2))
+        print(json.dumps(result.to_json(), indent=2))
     else:
         from rich.console import Console
 
         console = Console()
-        for stack_report in reports:
+        for stack_report in result.stacks:
             _print_report(console, stack_report)
         console.print(
             "[bold red]drift found[/]"
-            if drift
+            if result.drift
             else "[bold green]no drift[/]: state matches the catalog and config"
         )
-    return 1 if drift else 0
+    return exit_codes.FINDINGS if result.drift else exit_codes.OK
 
 
 def _print_report(console: Console, report: StackReport) -> None:

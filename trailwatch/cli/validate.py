@@ -1,14 +1,21 @@
-"""`trailwatch validate`: load config and catalog, say what would be deployed."""
+"""`trailwatch validate`: load config and catalog, say what would be deployed.
+
+`--json` prints the resolved model: the profile, every enabled alarm (id, metric, alarm name,
+threshold, whether its pattern is the exact compliance text), every target (stack, region, trail
+mode, log group) and the config's warnings.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 
-from trailwatch.cli import options
+from trailwatch.cli import exit_codes, options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_config(parser)
+    options.add_json(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -18,6 +25,11 @@ def run(args: argparse.Namespace) -> int:
     from trailwatch.spec.model import load_deployment
 
     deployment = load_deployment(args.config)
+    if args.json:
+        print(json.dumps(deployment.to_json(), indent=2))
+        _warn(deployment.warnings)
+        return exit_codes.OK
+
     table = Table(title=f"{len(deployment.alarms)} alarms, profile {deployment.profile}")
     for column in ("event", "metric", "alarm", "threshold", "exact"):
         table.add_column(column)
@@ -31,11 +43,17 @@ def run(args: argparse.Namespace) -> int:
         )
     console = Console()
     console.print(table)
-    for warning in deployment.warnings:
-        Console(stderr=True).print(f"[yellow]warning:[/yellow] {warning}")
+    _warn(deployment.warnings)
     for target in deployment.targets:
         console.print(
             f"stack {deployment.stack_name(target)}: {target.region}, "
             f"trail {target.trail.mode}, log group {deployment.log_group_name(target)}"
         )
-    return 0
+    return exit_codes.OK
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    from rich.console import Console
+
+    for warning in warnings:
+        Console(stderr=True).print(f"[yellow]warning:[/yellow] {warning}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from trailwatch.patterns import compile_pattern
 from trailwatch.spec.model import Deployment
@@ -49,8 +50,42 @@ class EventEvidence:
     def ok(self) -> bool:
         return self.enough and not self.failures
 
+    def to_json(self) -> dict[str, Any]:
+        """The event's entry in `trailwatch test --json` (under its id)."""
+        return {
+            "ok": self.ok,
+            "match": self.count(should_match=True),
+            "no_match": self.count(should_match=False),
+            "failures": [s.note for s in self.failures],
+        }
 
-def check_evidence(deployment: Deployment) -> list[EventEvidence]:
+
+@dataclass(frozen=True)
+class EvidenceReport:
+    """Every enabled event's evidence under one profile: what `trailwatch test` reports."""
+
+    profile: str
+    events: tuple[EventEvidence, ...]
+
+    @property
+    def failed(self) -> tuple[EventEvidence, ...]:
+        """Events not proven: a sample did the wrong thing, or too few samples."""
+        return tuple(e for e in self.events if not e.ok)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_json(self) -> dict[str, Any]:
+        """The `trailwatch test --json` document."""
+        return {
+            "profile": self.profile,
+            "ok": self.ok,
+            "events": {e.event_id: e.to_json() for e in self.events},
+        }
+
+
+def check_evidence(deployment: Deployment) -> EvidenceReport:
     """Run every enabled event's samples against the pattern the deployment gives it."""
     results = []
     for alarm in deployment.alarms:
@@ -62,4 +97,4 @@ def check_evidence(deployment: Deployment) -> list[EventEvidence]:
             for s in group
         ]
         results.append(EventEvidence(alarm.id, tuple(outcomes)))
-    return results
+    return EvidenceReport(deployment.profile, tuple(results))

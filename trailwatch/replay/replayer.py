@@ -22,6 +22,10 @@ class EventOutcome:
     # Matches without a readable eventTime: counted, but in no period.
     untimed: int = 0
 
+    def to_json(self) -> dict[str, Any]:
+        """This event's entries of the replay document: each goes in the map of its key."""
+        return {"matches": self.matches, "alarms": [p.to_json() for p in self.alarms]}
+
 
 @dataclass(frozen=True)
 class ReplayResult:
@@ -34,12 +38,16 @@ class ReplayResult:
     events: tuple[EventOutcome, ...]
 
     def to_json(self) -> dict[str, Any]:
-        """The `--json` document: every enabled event is present, zeros included."""
+        """The `--json` document: every enabled event is present, zeros included.
+
+        Per event, `matches` and `alarms` are maps from event id to its `EventOutcome` entry.
+        """
+        outcomes = {e.event_id: e.to_json() for e in self.events}
         return {
             "records": self.records,
             "skipped": self.skipped,
-            "matches": {e.event_id: e.matches for e in self.events},
-            "alarms": {e.event_id: [p.to_json() for p in e.alarms] for e in self.events},
+            "matches": {event_id: o["matches"] for event_id, o in outcomes.items()},
+            "alarms": {event_id: o["alarms"] for event_id, o in outcomes.items()},
         }
 
 

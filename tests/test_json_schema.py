@@ -1,0 +1,231 @@
+"""Every command's `--json` on real inputs: the exact keys of each kind of object, written out.
+
+A renamed, added or dropped field fails here; consumers of the JSON match on these names. Maps
+keyed by data (event ids, stack names) are checked for the keys they must hold, their values
+for the keys of their kind.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.helpers import REPO, Synth, default_config
+from trailwatch.audit.drift import DriftReport, compare
+from trailwatch.cli import main
+from trailwatch.inventory.synth import read_synth_stacks
+from trailwatch.spec.model import load_deployment
+
+DEFAULT_CONFIG = REPO / "trailwatch.yaml"
+REPLAY_SAMPLES = ("aws-docs.jsonl", "stratus-red-team.jsonl")
+
+# trailwatch validate --json
+VALIDATE_KEYS = {"profile", "alarms", "targets", "warnings"}
+VALIDATE_ALARM_KEYS = {"id", "metric_name", "alarm_name", "threshold", "exact", "exclusions"}
+VALIDATE_TARGET_KEYS = {"name", "stack", "region", "trail_mode", "log_group"}
+
+# trailwatch test --json
+TEST_KEYS = {"profile", "ok", "events"}
+TEST_EVENT_KEYS = {"ok", "match", "no_match", "failures"}
+
+# trailwatch replay --json
+REPLAY_KEYS = {"records", "skipped", "matches", "alarms"}
+REPLAY_PERIOD_KEYS = {"start", "sum"}
+
+# trailwatch coverage --json
+COVERAGE_KEYS = {"profile", "stacks", "ok", "claimed_frameworks", "frameworks"}
+COVERAGE_FRAMEWORK_KEYS = {"id", "title", "profile", "claimed", "met", "total", "controls"}
+COVERAGE_CONTROL_KEYS = {"id", "title", "event", "status", "claimed", "reasons", "stacks"}
+COVERAGE_VERDICT_KEYS = {"status", "reason", "detail"}
+
+# trailwatch state --json
+STATE_KEYS = {"drift", "stacks"}
+STATE_STACK_KEYS = {
+    "stack",
+    "target",
+    "region",
+    "source",
+    "refreshed",
+    "deployed",
+    "trail",
+    "log_group",
+    "topic_arn",
+    "subscriptions",
+    "events",
+    "findings",
+}
+STATE_TRAIL_KEYS = {
+    "name",
+    "multi_region",
+    "logging",
+    "log_group_arn",
+    "role_arn",
+    "kms_key_id",
+}
+STATE_LOG_GROUP_KEYS = {"name", "retention_days", "kms_key_id"}
+STATE_EVENT_KEYS = {"event_id", "filter", "alarm", "pattern_exact"}
+STATE_FILTER_KEYS = {"name", "log_group_name", "pattern", "metric_name", "namespace"}
+STATE_ALARM_KEYS = {
+    "name",
+    "metric_name",
+    "namespace",
+    "threshold",
+    "comparison",
+    "period",
+    "evaluation_periods",
+    "datapoints_to_alarm",
+    "statistic",
+    "treat_missing_data",
+    "actions_enabled",
+    "alarm_actions",
+    "ok_actions",
+    "insufficient_data_actions",
+}
+STATE_FINDING_KEYS = {"kind", "subject", "message"}
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, Any]:
+    """Run the CLI; its exit code and stdout, which must be exactly one JSON value."""
+    code = main([str(a) for a in args])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def enabled_events() -> list[str]:
+    return [alarm.id for alarm in load_deployment(DEFAULT_CONFIG).alarms]
+
+
+def test_validate(capsys: pytest.CaptureFixture[str]) -> None:
+    code, document = run_json(capsys, "validate", "--json", "--config", DEFAULT_CONFIG)
+    assert code == 0
+    assert set(document) == VALIDATE_KEYS
+    assert document["profile"] == "securityhub"
+    assert [a["id"] for a in document["alarms"]] == enabled_events()
+    for alarm in document["alarms"]:
+        assert set(alarm) == VALIDATE_ALARM_KEYS
+        assert isinstance(alarm["threshold"], float) and isinstance(alarm["exact"], bool)
+    assert [t["name"] for t in document["targets"]] == ["primary", "eu"]
+    for target in document["targets"]:
+        assert set(target) == VALIDATE_TARGET_KEYS
+        assert target["stack"] == f"trailwatch-{target['name']}"
+        assert target["trail_mode"] in ("create", "existing")
+    assert document["warnings"] == []
+
+
+def test_validate_with_an_exclusion_lists_its_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = default_config()
+    config["exclusions"] = {"assumed_role_console_signins": True}
+    path = tmp_path / "trailwatch.yaml"
+    path.write_text(yaml.safe_dump(config))
+    code, document = run_json(capsys, "validate", "--json", "--config", path)
+    assert code == 0 and set(document) == VALIDATE_KEYS
+    (warning,) = document["warnings"]
+    assert warning.startswith("exclusions.assumed_role_console_signins changes ")
+    (alarm,) = [a for a in document["alarms"] if a["exclusions"]]
+    assert set(alarm) == VALIDATE_ALARM_KEYS
+    assert (alarm["exact"], alarm["exclusions"]) == (False, ["assumed_role_console_signins"])
+
+
+def test_selftest(capsys: pytest.CaptureFixture[str]) -> None:
+    code, document = run_json(capsys, "test", "--json", "--config", DEFAULT_CONFIG)
+    assert code == 0
+    assert set(document) == TEST_KEYS
+    assert list(document["events"]) == enabled_events()
+    for event in document["events"].values():
+        assert set(event) == TEST_EVENT_KEYS
+
+
+def test_replay(shared_samples_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = [shared_samples_dir / name for name in REPLAY_SAMPLES]
+    code, document = run_json(capsys, "replay", "--json", "--config", DEFAULT_CONFIG, *paths)
+    assert code == 0
+    assert set(document) == REPLAY_KEYS
+    assert list(document["matches"]) == list(document["alarms"]) == enabled_events()
+    periods = [p for event in document["alarms"].values() for p in event]
+    assert periods, "the samples put no alarm in ALARM: nothing to pin"
+    for period in periods:
+        assert set(period) == REPLAY_PERIOD_KEYS
+
+
+def test_coverage(default_synth: Synth, capsys: pytest.CaptureFixture[str]) -> None:
+    code, document = run_json(
+        capsys,
+        "coverage",
+        "--json",
+        "--config",
+        default_synth.workdir / "trailwatch.yaml",
+        "--synth-dir",
+        default_synth.outdir,
+    )
+    assert code == 0
+    assert set(document) == COVERAGE_KEYS
+    stacks = document["stacks"]
+    assert stacks == ["trailwatch-primary", "trailwatch-eu"]
+    assert document["frameworks"]
+    for framework in document["frameworks"]:
+        assert set(framework) == COVERAGE_FRAMEWORK_KEYS
+        assert framework["controls"]
+        for control in framework["controls"]:
+            assert set(control) == COVERAGE_CONTROL_KEYS
+            assert list(control["stacks"]) == stacks
+            for verdict in control["stacks"].values():
+                assert set(verdict) == COVERAGE_VERDICT_KEYS
+
+
+def check_stack(stack: dict[str, Any]) -> None:
+    assert set(stack) == STATE_STACK_KEYS
+    if stack["trail"] is not None:
+        assert set(stack["trail"]) == STATE_TRAIL_KEYS
+    if stack["log_group"] is not None:
+        assert set(stack["log_group"]) == STATE_LOG_GROUP_KEYS
+    for event in stack["events"]:
+        assert set(event) == STATE_EVENT_KEYS
+        if event["filter"] is not None:
+            assert set(event["filter"]) == STATE_FILTER_KEYS
+        if event["alarm"] is not None:
+            assert set(event["alarm"]) == STATE_ALARM_KEYS
+    for finding in stack["findings"]:
+        assert set(finding) == STATE_FINDING_KEYS
+
+
+def test_state_of_an_undeployed_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No state file beside the config and no emulator: every stack is "not deployed".
+    monkeypatch.delenv("TRAILWATCH_ENDPOINT_URL", raising=False)
+    config = tmp_path / "trailwatch.yaml"
+    config.write_text(yaml.safe_dump(default_config()))
+    code, document = run_json(capsys, "state", "--json", "--config", config)
+    assert code == 1
+    assert set(document) == STATE_KEYS
+    assert [s["target"] for s in document["stacks"]] == ["primary", "eu"]
+    for stack in document["stacks"]:
+        check_stack(stack)
+        assert stack["findings"]
+
+
+def test_state_of_a_deployed_inventory(default_synth: Synth) -> None:
+    # The synthesized stacks are the inventory state would hold after a faithful deploy: every
+    # nested kind (trail, log group, filter, alarm) is present, no emulator needed.
+    deployment = load_deployment(default_synth.workdir / "trailwatch.yaml")
+    names = [deployment.stack_name(t) for t in deployment.targets]
+    inventories = read_synth_stacks(default_synth.outdir, names)
+    report = DriftReport(
+        tuple(
+            compare(deployment, target, inventory)
+            for target, inventory in zip(deployment.targets, inventories, strict=True)
+        )
+    )
+    document = json.loads(json.dumps(report.to_json()))
+    assert set(document) == STATE_KEYS
+    for stack in document["stacks"]:
+        check_stack(stack)
+        assert stack["deployed"] is True
+        assert stack["trail"] is not None and stack["log_group"] is not None
+        assert len(stack["events"]) == len(deployment.alarms)
+        assert all(e["filter"] and e["alarm"] for e in stack["events"])
