@@ -17,6 +17,7 @@ expectations in frameworks.yaml agree with Prowler's own code).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -316,3 +317,22 @@ def assess_synth(deployment: Deployment, outdir: Path) -> CoverageReport:
     """Judge the stacks that `make synth` wrote for the deployment's targets."""
     names = [deployment.stack_name(t) for t in deployment.targets]
     return assess(deployment, read_synth_stacks(outdir, names), load_frameworks())
+
+
+def assess_state(deployment: Deployment, *, refresh: bool = False) -> CoverageReport:
+    """Judge what each target's Terraform state holds (what is deployed, not what would be)."""
+    from trailwatch.inventory.state import read_state
+
+    stacks = []
+    for target in deployment.targets:
+        inventory, source = read_state(deployment, target, refresh=refresh)
+        stack = inventory or Inventory(stack=deployment.stack_name(target), source=source)
+        # State records no provider settings: the config says which account a stack is in, as
+        # the synthesized provider block does.
+        account = (
+            f"account {target.account_id}"
+            if target.account_id
+            else f"profile {target.profile or 'default'}, role {target.assume_role_arn or 'none'}"
+        )
+        stacks.append(dataclasses.replace(stack, account=account))
+    return assess(deployment, stacks, load_frameworks())

@@ -1,4 +1,7 @@
-"""`trailwatch coverage`: the compliance controls the synthesized stacks meet, and why not.
+"""`trailwatch coverage`: the compliance controls the stacks meet, and why not.
+
+By default it judges the synthesized stacks (what would be deployed); `--from-state` judges each
+target's Terraform state instead (what is deployed), `--refresh` after a read-only refresh.
 
 Exit status: 0 when every control the config claims is met (see `trailwatch.audit.coverage` for what
 a config claims), 1 when one is not, 2 when the stacks or the config cannot be read.
@@ -26,19 +29,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="folder `make synth` wrote (default: CDKTF_OUTDIR or cdktf.out)",
     )
+    parser.add_argument(
+        "--from-state",
+        action="store_true",
+        help="judge what each target's Terraform state holds instead of the synthesized stacks",
+    )
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="with --from-state: refresh from the real infrastructure first (read-only)",
+    )
     output = parser.add_mutually_exclusive_group()
     options.add_json(output)
     output.add_argument("--markdown", action="store_true", help="print one Markdown table")
 
 
 def run(args: argparse.Namespace) -> int:
-    from trailwatch.audit.coverage import assess_synth
+    from trailwatch.audit.coverage import assess_state, assess_synth
+    from trailwatch.errors import TrailwatchError
     from trailwatch.spec.config import Environment
     from trailwatch.spec.model import load_deployment
 
     env = Environment.from_os()
     deployment = load_deployment(args.config, env)
-    report = assess_synth(deployment, args.synth_dir or env.outdir)
+    if args.from_state and args.synth_dir:
+        raise TrailwatchError("coverage: --from-state and --synth-dir exclude each other")
+    if args.refresh and not args.from_state:
+        raise TrailwatchError("coverage: --refresh only goes with --from-state")
+    if args.from_state:
+        report = assess_state(deployment, refresh=args.refresh)
+    else:
+        report = assess_synth(deployment, args.synth_dir or env.outdir)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     elif args.markdown:
