@@ -7,16 +7,15 @@ when one did not (or, with `--wait`, when an alarm did not reach ALARM in time).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from typing import TYPE_CHECKING
 
-from trailwatch.cli import options
+from trailwatch.cli import exit_codes, options
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from trailwatch.drill.exercises import TargetDrill
+    from trailwatch.drill import TargetDrill
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from trailwatch.drill.exercises import AwsClients, drill_target, wait_for_alarms
+    from trailwatch.drill import AwsClients, drill_target, wait_for_alarms
     from trailwatch.errors import TrailwatchError
     from trailwatch.spec.model import load_deployment
 
@@ -67,9 +66,7 @@ def run(args: argparse.Namespace) -> int:
         payload = {
             "ok": ok,
             "endpoint_url": endpoint,
-            "targets": [
-                {k: v for k, v in dataclasses.asdict(d).items() if k != "records"} for d in drills
-            ],
+            "targets": [d.to_json() for d in drills],
         }
         print(json.dumps(payload, indent=2))
     else:
@@ -84,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             if ok
             else "[bold red]drill failed[/]: see the rows marked no"
         )
-    return 0 if ok else 1
+    return exit_codes.OK if ok else exit_codes.FINDINGS
 
 
 def _print_drill(console: Console, drill: TargetDrill, *, waited: bool) -> None:

@@ -23,6 +23,9 @@ class Trail:
     kms_key_id: str | None
     # The log group name the trail delivers to, when the loader could resolve it.
     log_group_name: str | None = None
+    # Known when read from AWS (the drill's UpdateTrail needs both); None from other loaders.
+    arn: str | None = None
+    include_global_service_events: bool | None = None
 
     def delivers_to(self, log_group: str) -> bool:
         if self.log_group_name is not None:

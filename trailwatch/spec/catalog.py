@@ -118,6 +118,46 @@ class ProfileVariant(_Strict):
     samples: Samples | None = None
 
 
+# The areas of `trailwatch drill` (trailwatch/drill/exercises.py) whose calls produce events.
+DrillExercise = Literal["network", "bucket", "iam-policy", "trail"]
+# CloudTrail's LookupEvents attribute keys.
+LookupKey = Literal[
+    "EventId",
+    "EventName",
+    "ReadOnly",
+    "Username",
+    "ResourceType",
+    "ResourceName",
+    "EventSource",
+    "AccessKeyId",
+]
+
+
+class DrillLookup(_Strict):
+    """The `aws cloudtrail lookup-events` attribute that finds real records of the event."""
+
+    key: LookupKey
+    value: str = Field(min_length=1)
+
+
+class DrillSettings(_Strict):
+    """How `trailwatch drill` tests the event: the exercise whose calls produce it, or why no
+    safe call can; `lookup` finds real records to replay when the drill does not run it."""
+
+    exercise: DrillExercise | None = None
+    reason: str | None = Field(default=None, min_length=1)
+    lookup: DrillLookup | None = None
+
+    @model_validator(mode="after")
+    def _exercise_or_reason(self) -> DrillSettings:
+        if (self.exercise is None) == (self.reason is None):
+            raise ValueError(
+                "give exactly one of exercise (the drill area whose calls produce the event) "
+                "or reason (why no safe call can)"
+            )
+        return self
+
+
 class EventDefinition(_Strict):
     """One security event: its pattern, its metric, its alarm and its evidence."""
 
@@ -134,6 +174,8 @@ class EventDefinition(_Strict):
     compliance: Compliance = Compliance()
     profiles: dict[str, ProfileVariant] = Field(default_factory=dict)
     samples: Samples = Samples()
+    # None: the drill knows no safe call for the event (replay the trail's log files instead).
+    drill: DrillSettings | None = None
 
     @field_validator("profiles")
     @classmethod
