@@ -202,3 +202,33 @@ def test_an_undeployed_config_is_reported_as_such(
         (finding,) = stack["findings"]
         assert finding["kind"] == "not-deployed"
         assert str(tmp_path / "state" / stack["stack"]) in finding["message"]
+
+
+def test_coverage_from_state_meets_every_security_hub_control_of_the_deploy(lab: Lab) -> None:
+    code, out, err = lab.cli(["coverage", "--from-state", "--json"])
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["ok"] is True
+    security_hub = {f["id"]: f for f in report["frameworks"]}["security-hub"]
+    assert (security_hub["met"], security_hub["total"]) == (17, 17)
+
+
+def test_coverage_from_state_sees_a_disabled_alarm_action_that_synth_does_not(
+    lab: Lab, tmp_path: Path
+) -> None:
+    # The synthesized stacks are unchanged; only the deployed state lost its actions.
+    shutil.copy(lab.config_path, tmp_path / "trailwatch.yaml")
+    state_dir = tmp_path / ".emulator" / "state"
+    state_dir.mkdir(parents=True)
+    for stack in ("trailwatch-primary", "trailwatch-eu"):
+        state = copy.deepcopy(lab.state_file(stack))
+        for resource in state["resources"]:
+            if resource["type"] == "aws_cloudwatch_metric_alarm":
+                resource["instances"][0]["attributes"]["actions_enabled"] = False
+        (state_dir / f"{stack}.tfstate").write_text(json.dumps(state))
+    config = ["--config", str(tmp_path / "trailwatch.yaml")]
+    code, out, _err = lab.cli(["coverage", "--from-state", "--json", *config])
+    assert code == 1
+    controls = {c["id"]: c for f in json.loads(out)["frameworks"] for c in f["controls"]}
+    assert controls["CloudWatch.17"]["status"] == "not met"
+    assert controls["CloudWatch.17"]["reasons"] == ["actions disabled"]
