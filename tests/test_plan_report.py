@@ -16,15 +16,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.plan_fixtures import EU, EXTERNAL_TOPIC, PRIMARY, PlanLab, plan_variants
-from trailwatch.audit.plan.rules import (
-    Hidden,
-    PlanError,
-    Report,
-    load_plan,
-    parse_plan,
-    review,
-)
+from trailwatch.audit.plan import Hidden, Report, load_plan, parse_plan, review
 from trailwatch.cli import main
+from trailwatch.errors import PlanError
 from trailwatch.spec.model import load_deployment
 
 if TYPE_CHECKING:
@@ -678,3 +672,58 @@ def test_a_change_whose_values_are_not_objects_is_named(
     assert main(["plan-report", str(path)]) == 2
     err = capsys.readouterr().err
     assert "resource_changes[0] is malformed" in err and "Traceback" not in err
+
+
+# The `--format json` document: a renamed or dropped field must fail here, not in a consumer.
+REPORT_KEYS = {"verdict", "weakenings", "to_review", "findings", "stacks"}
+FINDING_KEYS = {"kind", "reason", "resources", "pattern"}
+RESOURCE_KEYS = {"stack", "address"}
+PATTERN_KEYS = {"event", "before", "after", "no_longer_match", "now_match", "unchecked"}
+STACK_KEYS = {"stack", "region", "source", "counts", "changes"}
+COUNT_KEYS = {"create", "update", "replace", "delete", "forget"}
+CHANGE_KEYS = {"address", "type", "action", "attributes"}
+ATTRIBUTE_KEYS = {"name", "before", "after", "forces_replacement"}
+
+
+def test_json_report_keys_are_pinned(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS }'
+    changes = (
+        change(
+            "aws_cloudwatch_log_metric_filter",
+            "filter_root_account_usage",
+            ["update"],
+            {"name": "RootAccountUsage", "pattern": root},
+            {"name": "RootAccountUsage", "pattern": '{ $.userIdentity.type = "Root" }'},
+        ),
+        change(
+            "aws_cloudwatch_metric_alarm",
+            "alarm_root_account_usage",
+            ["delete"],
+            {"alarm_name": "root-account-usage", "threshold": 1},
+            None,
+        ),
+        change("aws_sns_topic", "alarm_topic", ["create"], None, {}, after_unknown={"arn": True}),
+    )
+    path = tmp_path / "trailwatch-primary.json"
+    path.write_text(json.dumps(plan(*changes)))
+    code, out, _ = run_cli(["--format", "json", str(path)], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) == REPORT_KEYS
+    assert len(data["findings"]) == 2 and len(data["stacks"]) == 1
+    for finding in data["findings"]:
+        assert set(finding) == FINDING_KEYS
+        assert all(set(r) == RESOURCE_KEYS for r in finding["resources"])
+    patterns = [f["pattern"] for f in data["findings"] if f["pattern"] is not None]
+    assert len(patterns) == 1 and set(patterns[0]) == PATTERN_KEYS
+    (stack,) = data["stacks"]
+    assert set(stack) == STACK_KEYS
+    assert set(stack["counts"]) == COUNT_KEYS
+    assert len(stack["changes"]) == 3
+    for planned in stack["changes"]:
+        assert set(planned) == CHANGE_KEYS
+        assert all(set(a) == ATTRIBUTE_KEYS for a in planned["attributes"])
+    created = next(c for c in stack["changes"] if c["action"] == "create")
+    assert created["attributes"] == []
+    updated = next(c for c in stack["changes"] if c["action"] == "update")
+    assert [a["name"] for a in updated["attributes"]] == ["pattern"]

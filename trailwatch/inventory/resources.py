@@ -61,6 +61,16 @@ def build_inventory(
     )
 
 
+def metric_filter(resource: Resource) -> MetricFilter:
+    """One `aws_cloudwatch_log_metric_filter` (plan review reads a change's before and after)."""
+    return _filter(resource)
+
+
+def metric_alarm(resource: Resource) -> MetricAlarm:
+    """One `aws_cloudwatch_metric_alarm` (plan review reads a change's before and after)."""
+    return _alarm(resource)
+
+
 def log_group_name_of_arn(arn: str) -> str | None:
     """`arn:aws:logs:REGION:ACCOUNT:log-group:NAME:*` -> NAME."""
     parts = arn.split(":")

@@ -1,0 +1,271 @@
+"""Terraform plans as data: the JSON of `terraform show -json PLANFILE` (format 1.x), parsed.
+
+Which stack a plan belongs to: the plan JSON carries no backend settings, but every trailwatch
+stack's provider sets the default tag `naming.TARGET_TAG`, and the stack is named after that
+target. A plan without it (another tool's plan, say) is named after the first trailwatch stack
+name in its file name, else after the file name itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from trailwatch.audit.plan.masking import any_marked, hide, mask_at, plain
+from trailwatch.errors import PlanError
+from trailwatch.spec import naming
+
+Action = Literal["create", "update", "replace", "delete", "forget"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete", "forget")
+
+
+def unset(value: Any) -> bool:
+    """No value: null, or an empty string, list or object."""
+    return value is None or value == "" or value == [] or value == {}
+
+
+def same(before: Any, after: Any) -> bool:
+    """Equal, counting every kind of unset as one value."""
+    # The provider reports unset as null in state and as "" / [] / {} in the plan, and back:
+    # not a change anyone made.
+    return before == after or (unset(before) and unset(after))
+
+
+@dataclass(frozen=True)
+class AttributeChange:
+    """One top-level attribute that changes: masked values for display."""
+
+    name: str
+    before: Any
+    after: Any
+    forces_replacement: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "before": plain(self.before),
+            "after": plain(self.after),
+            "forces_replacement": self.forces_replacement,
+        }
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """One managed resource the plan would change, with Terraform's raw values and masks."""
+
+    address: str
+    type: str
+    action: Action
+    before: Mapping[str, Any]
+    after: Mapping[str, Any]
+    after_unknown: Any
+    before_sensitive: Any
+    after_sensitive: Any
+    replace_paths: frozenset[str]
+
+    @property
+    def name(self) -> str:
+        """The resource's logical name (the address without type or module path)."""
+        return self.address.rsplit(".", 1)[-1].split("[", 1)[0]
+
+    def known(self, attribute: str) -> bool:
+        """True when the attribute's value after apply is known now, all of it."""
+        return not any_marked(mask_at(self.after_unknown, attribute))
+
+    def sensitive(self, attribute: str) -> bool:
+        """True when the plan marks the attribute, or a part of it, sensitive on either side."""
+        return any_marked(mask_at(self.before_sensitive, attribute)) or any_marked(
+            mask_at(self.after_sensitive, attribute)
+        )
+
+    def shown_before(self, attribute: str) -> Any:
+        return hide(self.before.get(attribute), mask_at(self.before_sensitive, attribute))
+
+    def shown_after(self, attribute: str) -> Any:
+        return hide(
+            self.after.get(attribute),
+            mask_at(self.after_sensitive, attribute),
+            mask_at(self.after_unknown, attribute),
+        )
+
+    def changed(self, attribute: str) -> bool:
+        """The attribute differs after apply, or cannot be known before it."""
+        if self.action not in ("update", "replace"):
+            return False
+        if not self.known(attribute):
+            return True
+        return not same(self.before.get(attribute), self.after.get(attribute))
+
+    def attributes(self) -> tuple[AttributeChange, ...]:
+        """Every changing top-level attribute of an update or replace, sorted by name."""
+        names = set(self.before) | set(self.after)
+        if isinstance(self.after_unknown, Mapping):
+            names |= {k for k, v in self.after_unknown.items() if any_marked(v)}
+        return tuple(
+            AttributeChange(
+                name=name,
+                before=self.shown_before(name),
+                after=self.shown_after(name),
+                forces_replacement=name in self.replace_paths,
+            )
+            for name in sorted(names)
+            if self.changed(name)
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "type": self.type,
+            "action": self.action,
+            "attributes": [a.to_json() for a in self.attributes()],
+        }
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    """The plan of one stack: its name, where it came from, and what it changes."""
+
+    stack: str
+    source: str
+    region: str | None
+    changes: tuple[ResourceChange, ...]
+
+    def counts(self) -> dict[Action, int]:
+        """Resources per action, every action present (0 when none)."""
+        return {a: sum(1 for c in self.changes if c.action == a) for a in ACTIONS}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "region": self.region,
+            "source": self.source,
+            "counts": self.counts(),
+            "changes": [c.to_json() for c in self.changes],
+        }
+
+
+def load_plan(path: Path) -> StackPlan:
+    """Read one `terraform show -json PLANFILE` output; errors name the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanError(f"{path}: plan JSON not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise PlanError(f"{path}: cannot read: {getattr(err, 'strerror', None) or err}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise PlanError(
+            f"{path}: not JSON ({err.msg} at line {err.lineno}); give the output of "
+            "`terraform show -json PLANFILE`, not the binary plan file"
+        ) from None
+    return parse_plan(data, source=path.name, origin=str(path))
+
+
+def parse_plan(
+    data: Any, *, source: str, stack: str | None = None, origin: str | None = None
+) -> StackPlan:
+    """A plan's managed resource changes (no-ops and data reads left out), sorted by address.
+
+    `source` is what the report calls the plan (a file name); errors name `origin` (the path
+    as given) when it is set.
+    """
+    where = origin or source
+    _check_format(data, where)
+    changes = []
+    for index, raw in enumerate(data.get("resource_changes") or []):
+        try:
+            change = _resource_change(raw)
+        except (KeyError, TypeError, AttributeError):
+            raise PlanError(f"{where}: resource_changes[{index}] is malformed") from None
+        if change is not None:
+            changes.append(change)
+    return StackPlan(
+        stack=stack or stack_of_plan(data, source),
+        source=source,
+        region=_provider_constant(data, "region"),
+        changes=tuple(sorted(changes, key=lambda c: c.address)),
+    )
+
+
+def _check_format(data: Any, where: str) -> None:
+    if not isinstance(data, dict) or "format_version" not in data:
+        raise PlanError(f"{where}: not the JSON of a Terraform plan (no format_version)")
+    if "planned_values" not in data and "resource_changes" not in data:
+        raise PlanError(
+            f"{where}: this is state, not a plan: run `terraform plan -out=PLANFILE` and "
+            "give `terraform show -json PLANFILE`"
+        )
+    if not str(data["format_version"]).startswith("1."):
+        raise PlanError(f"{where}: plan format {data['format_version']} is not 1.x")
+    if data.get("errored"):
+        raise PlanError(f"{where}: the plan errored; fix the plan before reviewing it")
+
+
+def stack_of_plan(data: Mapping[str, Any], source: str) -> str:
+    """The stack of the target in the provider's default tags, else from the file name."""
+    target = _provider_default_tags(data).get(naming.TARGET_TAG)
+    if isinstance(target, str):
+        return naming.stack_name(target)
+    name = Path(source).name
+    return naming.stack_in_text(name) or Path(source).stem
+
+
+def _resource_change(raw: Mapping[str, Any]) -> ResourceChange | None:
+    if raw.get("mode", "managed") != "managed":
+        return None
+    change = raw["change"]
+    action = _action(change["actions"])
+    if action is None:
+        return None
+    for side in ("before", "after", "after_unknown"):
+        if not isinstance(change.get(side) or {}, Mapping):
+            # Raised as the caller's "malformed" message, naming the resource.
+            raise TypeError(f"change.{side} is not an object")
+    return ResourceChange(
+        address=raw["address"],
+        type=raw["type"],
+        action=action,
+        before=change.get("before") or {},
+        after=change.get("after") or {},
+        after_unknown=change.get("after_unknown") or {},
+        before_sensitive=change.get("before_sensitive") or {},
+        after_sensitive=change.get("after_sensitive") or {},
+        replace_paths=frozenset(
+            str(p[0]) for p in change.get("replace_paths") or [] if isinstance(p, list) and p
+        ),
+    )
+
+
+def _action(actions: Sequence[str]) -> Action | None:
+    if "delete" in actions and "create" in actions:
+        return "replace"  # either order: create_before_destroy only changes the sequence
+    for action in ACTIONS:
+        if list(actions) == [action]:
+            return action
+    return None  # no-op, read
+
+
+def _provider_config(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    providers = (data.get("configuration") or {}).get("provider_config") or {}
+    for key, config in providers.items():
+        if key == "aws" or key.startswith("aws."):
+            return config.get("expressions") or {}
+    return {}
+
+
+def _provider_constant(data: Mapping[str, Any], name: str) -> str | None:
+    value = (_provider_config(data).get(name) or {}).get("constant_value")
+    return value if isinstance(value, str) else None
+
+
+def _provider_default_tags(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    blocks = _provider_config(data).get("default_tags") or []
+    for block in blocks if isinstance(blocks, list) else []:
+        tags = ((block or {}).get("tags") or {}).get("constant_value")
+        if isinstance(tags, dict):
+            return tags
+    return {}

@@ -1,0 +1,64 @@
+"""Run the rules over every stack's plan and group the flags into findings, weakenings first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+from trailwatch.audit.plan.parse import StackPlan
+from trailwatch.audit.plan.pattern_review import Evidence, pattern_change
+from trailwatch.audit.plan.report import Finding, Kind, PatternChange, Report, ResourceRef
+from trailwatch.audit.plan.rules import RULES, covered, subscriptions
+from trailwatch.errors import PlanError
+from trailwatch.spec.catalog import DEFAULT_PROFILE, EventDefinition
+
+# Where, what and why: (address, kind, reason, the pattern change behind it if any).
+_Flagged = tuple[str, Kind, str, PatternChange | None]
+
+
+def review(
+    stacks: Sequence[StackPlan],
+    catalog: Mapping[str, EventDefinition] | None = None,
+    profile: str = DEFAULT_PROFILE,
+) -> Report:
+    """Flag every security-relevant change of the plans; one finding per reason."""
+    names = [s.stack for s in stacks]
+    for name in names:
+        if names.count(name) > 1:
+            sources = ", ".join(s.source for s in stacks if s.stack == name)
+            raise PlanError(f"{sources}: all are plans of {name}; give one plan per stack")
+    evidence = Evidence(catalog or {}, profile)
+    grouped: dict[tuple[Kind, str, PatternChange | None], list[ResourceRef]] = {}
+    for stack in sorted(stacks, key=lambda s: s.stack):
+        for address, kind, reason, pattern in _review_stack(stack, evidence):
+            where = ResourceRef(stack.stack, address)
+            grouped.setdefault((kind, reason, pattern), []).append(where)
+    findings = [
+        Finding(kind=kind, reason=reason, resources=tuple(resources), pattern=pattern)
+        for (kind, reason, pattern), resources in grouped.items()
+    ]
+    findings.sort(key=lambda f: (not f.weakening, f.resources[0].address, f.reason))
+    return Report(stacks=tuple(sorted(stacks, key=lambda s: s.stack)), findings=tuple(findings))
+
+
+def _review_stack(stack: StackPlan, evidence: Evidence) -> Iterator[_Flagged]:
+    skip = covered(stack.changes)
+    for change in stack.changes:
+        if change.address in skip:
+            continue
+        if change.action == "forget":
+            yield (
+                change.address,
+                "review",
+                "removed from Terraform without being destroyed: nothing manages it any more",
+                None,
+            )
+            continue
+        if change.type == "aws_cloudwatch_log_metric_filter":
+            pattern = pattern_change(change, evidence)
+            if pattern is not None:
+                yield change.address, pattern.kind, pattern.reason, pattern
+        rule = RULES.get(change.type)
+        for kind, reason in rule(change) if rule else ():
+            yield change.address, kind, reason, None
+    for address, kind, reason in subscriptions(stack.changes):
+        yield address, kind, reason, None

@@ -1,0 +1,66 @@
+"""Plan every synthesized stack with Terraform (`plan-report --stacks`); never applied."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from trailwatch.audit.plan.parse import StackPlan, parse_plan
+from trailwatch.errors import TrailwatchError
+
+if TYPE_CHECKING:
+    from trailwatch.spec.model import Deployment
+
+# Stacks planned at once (each is a Terraform and a provider process).
+PARALLEL_PLANS = 4
+
+
+def plan_stacks(deployment: Deployment, save_to: Path | None = None) -> list[StackPlan]:
+    """Init and plan every target's synthesized stack; with `save_to`, keep each plan's JSON."""
+    # Imported here: reading plan files needs no Terraform.
+    from trailwatch.tooling.terraform import Terraform
+
+    env = _review_env()
+    for target in deployment.targets:
+        if not (deployment.stack_dir(target) / "cdk.tf.json").is_file():
+            raise TrailwatchError(
+                f"{deployment.stack_name(target)}: not synthesized in "
+                f"{deployment.stack_dir(target)}: run `make synth` with the same config first"
+            )
+    if save_to:
+        save_to.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix="trailwatch-plan-") as tmp:
+
+        def plan_one(index: int) -> StackPlan:
+            target = deployment.targets[index]
+            name = deployment.stack_name(target)
+            print(f"planning {name} ...", file=sys.stderr, flush=True)
+            terraform = Terraform(deployment.stack_dir(target), stack=name, env=env)
+            # Always init: a backend changed since the last init would fail the plan.
+            terraform.init()
+            plan_file = Path(tmp) / f"{name}.tfplan"
+            terraform.plan(out=plan_file)
+            data = terraform.show_plan(plan_file)
+            if save_to:
+                (save_to / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
+            return parse_plan(data, source=str(deployment.stack_dir(target)), stack=name)
+
+        with ThreadPoolExecutor(max_workers=PARALLEL_PLANS) as pool:
+            return list(pool.map(plan_one, range(len(deployment.targets))))
+
+
+def _review_env() -> dict[str, str]:
+    """The environment for review plans: without a state lock."""
+    env = dict(os.environ)
+    # A review plan is never applied, so it needs no state lock, and read-only credentials
+    # cannot take one (S3-native locking writes an object).
+    plan_args = env.get("TF_CLI_ARGS_plan", "")
+    if "-lock=false" not in plan_args.split():
+        env["TF_CLI_ARGS_plan"] = f"{plan_args} -lock=false".strip()
+    return env
