@@ -176,6 +176,9 @@ class EventDefinition(_Strict):
     samples: Samples = Samples()
     # None: the drill knows no safe call for the event (replay the trail's log files instead).
     drill: DrillSettings | None = None
+    # Why the event has no samples. Without it, an enabled event must prove its deployed pattern
+    # with samples (trailwatch/replay/evidence.py) or validate and synth refuse it.
+    no_samples_reason: str | None = None
 
     @field_validator("profiles")
     @classmethod
@@ -187,6 +190,22 @@ class EventDefinition(_Strict):
                     f"and not {DEFAULT_PROFILE!r} (the default pattern is that profile)"
                 )
         return value
+
+    @field_validator("no_samples_reason")
+    @classmethod
+    def _reason_in_words(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("say in words why the event has no samples")
+        return value
+
+    @model_validator(mode="after")
+    def _reason_only_without_samples(self) -> EventDefinition:
+        sets = [self.samples] + [v.samples for v in self.profiles.values() if v.samples]
+        if self.no_samples_reason is not None and any(s.match or s.no_match for s in sets):
+            raise ValueError(
+                "no_samples_reason is for an event without samples; this one has samples"
+            )
+        return self
 
     def pattern_for(self, profile: str) -> str:
         """The pattern this event deploys under a profile (its default when it has no variant)."""

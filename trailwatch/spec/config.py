@@ -5,13 +5,24 @@ This is the one place that reads the config file and trailwatch's environment va
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import json
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from trailwatch.errors import ConfigError, FieldPattern, describe_validation_error
 from trailwatch.spec.catalog import Comparison, MissingData, Statistic
@@ -102,6 +113,63 @@ Name = Annotated[
     str,
     Field(pattern=TARGET_NAME.regex),
 ]
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region of every AWS partition, from the partition data botocore ships.
+
+    botocore's endpoint resolver reads the same `data/partitions.json`. Read directly, the file
+    costs about a millisecond, where importing `botocore.loaders` costs 100 ms or more: the
+    config loads on every command. Only listed regions count. A partition's `regionRegex` would
+    accept `eu-wset-1` too (the aws partition's takes any `eu-word-N`), so a region newer than
+    the installed botocore is refused until boto3 and botocore are upgraded, which the drill and
+    state commands need for it anyway. Empty when botocore is missing: then only the shape is
+    checked.
+    """
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "partitions.json"
+    try:
+        partitions = json.loads(path.read_text(encoding="utf-8"))["partitions"]
+        return frozenset(
+            region
+            for partition in partitions
+            for region in partition["regions"]
+            # Skip the partitions' pseudo-regions (aws-global, aws-cn-global, ...).
+            if re.fullmatch(partition["regionRegex"], region)
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return frozenset()
+
+
+def _existing_region(value: str) -> str:
+    regions = known_regions()
+    if regions and value not in regions:
+        raise ValueError(
+            "not an AWS region botocore knows (for a new region, upgrade boto3)"
+            + _closest(value, regions)
+        )
+    return value
+
+
+def _closest(value: str, known: frozenset[str]) -> str:
+    import difflib
+
+    def score(candidate: str) -> float:
+        return difflib.SequenceMatcher(None, value, candidate).ratio()
+
+    matches = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.6)
+    if not matches:
+        return ""
+    # `us-est-2` is as close to us-east-2 as to us-west-2: name both.
+    best = max(score(m) for m in matches)
+    return "; did you mean " + " or ".join(sorted(m for m in matches if score(m) == best)) + "?"
+
+
+# A region that has the shape of one, and that exists.
+Region = Annotated[str, Field(pattern=REGION.regex), AfterValidator(_existing_region)]
 AccountId = Annotated[str, Field(pattern=ACCOUNT_ID.regex)]
 LogGroupName = Annotated[
     str,
@@ -163,7 +231,7 @@ class Target(_Strict):
     """One account and region: one stack, one provider, one state."""
 
     name: Name
-    region: str = Field(pattern=REGION.regex)
+    region: Region
     account_id: AccountId | None = None
     profile: str | None = Field(default=None, min_length=1)
     assume_role_arn: str | None = Field(
@@ -262,7 +330,7 @@ class S3Backend(_Strict):
 
     type: Literal["s3"]
     bucket: str = Field(pattern=BUCKET_NAME.regex)
-    region: str = Field(pattern=REGION.regex)
+    region: Region
     key_prefix: str = Field(
         default="trailwatch",
         pattern=KEY_PREFIX.regex,
