@@ -33,7 +33,16 @@ TEST_KEYS = {"profile", "ok", "events"}
 TEST_EVENT_KEYS = {"ok", "match", "no_match", "failures"}
 
 # trailwatch replay --json
-REPLAY_KEYS = {"records", "skipped", "matches", "alarms"}
+REPLAY_KEYS = {
+    "records",
+    "incomplete",
+    "skipped",
+    "skipped_reasons",
+    "ignored",
+    "ignored_reasons",
+    "matches",
+    "alarms",
+}
 REPLAY_PERIOD_KEYS = {"start", "sum"}
 
 # trailwatch coverage --json

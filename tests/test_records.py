@@ -256,15 +256,25 @@ def test_file_without_read_permission_is_skipped(
     assert stats.reasons == [f"{path}: cannot read: Permission denied"]
 
 
-def test_unknown_formats_are_skipped_by_name_or_by_shape(tmp_path: Path) -> None:
+def test_json_of_an_unknown_shape_is_skipped_and_what_is_not_cloudtrail_ignored(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     write_json(tmp_path / "digest.json", {"awsAccountId": "111122223333", "digestStartTime": "x"})
+    write_json(tmp_path / "settings.json", {"region": "us-east-1", "profile": "audit"})
+    write_json(tmp_path / "settings.txt", {"region": "us-east-1", "profile": "audit"})
     records, stats = read_all(tmp_path)
     assert records == []
+    # Named JSON, holding JSON, but no records: broken input. The rest is not CloudTrail.
+    assert (stats.files, stats.skipped, stats.ignored) == (1, 1, 3)
     assert stats.reasons == [
-        f"{tmp_path / 'digest.json'}: unknown format "
-        '(expected {"Records": [...]}, {"Events": [...]} or an array)',
-        f"{tmp_path / 'notes.txt'}: unknown format (expected .json, .jsonl or .ndjson, maybe .gz)",
+        f"{tmp_path / 'settings.json'}: unknown format "
+        '(expected {"Records": [...]}, {"Events": [...]}, an array or a record)',
+    ]
+    assert stats.ignored_reasons == [
+        f"{tmp_path / 'digest.json'}: a CloudTrail digest file, no records",
+        f"{tmp_path / 'notes.txt'}: not CloudTrail (no JSON)",
+        f"{tmp_path / 'settings.txt'}: not CloudTrail (JSON, but no records)",
     ]
 
 
@@ -330,7 +340,7 @@ def test_progress_adds_up_to_the_size_of_the_input(
 ) -> None:
     write_jsonl(tmp_path / "big.jsonl", stratus * 20)  # several progress reports
     write_json(tmp_path / "d.json.gz", {"Records": stratus}, compress=True)
-    (tmp_path / "x.txt").write_text("skipped, but still part of the total")
+    (tmp_path / "x.txt").write_text("ignored, but still part of the total")
     steps: list[int] = []
     stats = ReadStats()
     records = sum(1 for _ in read_records([tmp_path], stats, steps.append))

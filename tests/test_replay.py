@@ -104,8 +104,19 @@ def test_json_output_has_every_enabled_event_zeros_included(
 ) -> None:
     code, document = run_json(capsys, *(shared_samples_dir / name for name in SAMPLE_FILES))
     assert code == 0
-    assert list(document) == ["records", "skipped", "matches", "alarms"]
+    assert list(document) == [
+        "records",
+        "incomplete",
+        "skipped",
+        "skipped_reasons",
+        "ignored",
+        "ignored_reasons",
+        "matches",
+        "alarms",
+    ]
     assert (document["records"], document["skipped"]) == (853, 0)
+    assert (document["incomplete"], document["skipped_reasons"]) == (0, [])
+    assert (document["ignored"], document["ignored_reasons"]) == (0, [])
     enabled = [alarm.id for alarm in deployment.alarms]
     assert len(enabled) == 17
     assert document["matches"] == expected_counts
@@ -216,6 +227,13 @@ def test_bad_input_is_skipped_and_the_rest_replayed(
     assert code == 0
     assert (document["records"], document["skipped"]) == (1, 4)
     assert document["matches"][FAILURES] == 1
+    assert document["skipped_reasons"] == [
+        f"{good}:2: not valid JSON (Invalid control character at column 25)",
+        f"{good}:3: a record must be a JSON object, not an array",
+        f"{tmp_path / 'b.json.gz'}: truncated or corrupt file "
+        "(Compressed file ended before the end-of-stream marker was reached)",
+        f"{tmp_path / 'c.jsonl'}: cannot read: No such file or directory",
+    ]
 
 
 def test_table_lists_every_event_and_the_first_reasons(

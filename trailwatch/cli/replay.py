@@ -2,13 +2,17 @@
 
 Exit status: 0 when records were read (or every input was valid and empty), 1 when nothing could
 be read at all (no input files, or every input was skipped), 2 for a user error such as a path
-that does not exist.
+that does not exist or a bad size.
+
+What is read, skipped and ignored, and the size limits, are described in
+`trailwatch.replay.records`; sizes take a unit (`4MiB`, `512KiB`, `1GiB`) or are bytes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,12 +23,14 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from trailwatch.replay import ReplayResult
+    from trailwatch.replay.records import ReadLimits
     from trailwatch.spec.model import Deployment
 
 # How many ALARM periods the table lists per event before it says "and N more".
 SHOWN_PERIODS = 3
 # Inputs smaller than this replay in about a second: no progress bar.
 PROGRESS_MIN_BYTES = 32 * 2**20
+_UNITS = {"": 1, "k": 2**10, "kib": 2**10, "m": 2**20, "mib": 2**20, "g": 2**30, "gib": 2**30}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,24 +41,55 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         nargs="+",
         type=Path,
-        help="CloudTrail files (.json, .jsonl, optionally .gz; lookup-events output) or folders",
+        help="CloudTrail files (delivery files, JSON Lines, lookup-events output; gzip or not) "
+        "or folders, walked recursively",
     )
+    parser.add_argument(
+        "--max-record-bytes",
+        metavar="SIZE",
+        type=parse_size,
+        help="skip, unread, a line longer than this (default: 4MiB)",
+    )
+    parser.add_argument(
+        "--max-document-bytes",
+        metavar="SIZE",
+        type=parse_size,
+        help="skip, unread, a JSON document (such as a delivery file, uncompressed) larger than "
+        "this (default: 256MiB)",
+    )
+
+
+def parse_size(text: str) -> int:
+    """`4MiB`, `512k`, `1GiB` or plain bytes as bytes; units are powers of 1024."""
+    found = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", text)
+    unit = found and _UNITS.get(found.group(2).lower())
+    if not found or unit is None or int(found.group(1)) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size: a positive number of bytes, or with KiB, MiB or GiB"
+        )
+    return int(found.group(1)) * unit
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from trailwatch.replay import replay
-    from trailwatch.replay.records import check_paths
+    from trailwatch.replay.records import ReadLimits, check_paths
     from trailwatch.spec.model import load_deployment
 
     deployment = load_deployment(args.config)
     paths = check_paths(args.paths)
+    # Unset options take ReadLimits' defaults (importing them here keeps the CLI's start fast).
+    sizes = {
+        "max_record_bytes": args.max_record_bytes,
+        "max_document_bytes": args.max_document_bytes,
+    }
+    limits = ReadLimits(**{name: size for name, size in sizes.items() if size is not None})
     stderr = Console(stderr=True)
     if stderr.is_terminal:
-        result = _replay_with_progress(paths, deployment, stderr)
+        result = _replay_with_progress(paths, deployment, stderr, limits=limits)
     else:
-        result = replay(paths, deployment)
+        result = replay(paths, deployment, limits=limits)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -68,6 +105,7 @@ def _replay_with_progress(
     deployment: Deployment,
     console: Console,
     min_bytes: int = PROGRESS_MIN_BYTES,
+    limits: ReadLimits | None = None,
 ) -> ReplayResult:
     """Replay with a transient progress bar over the input's bytes, when the input is large."""
     from rich.progress import (
@@ -83,7 +121,7 @@ def _replay_with_progress(
 
     files, total = input_size(paths)
     if total < min_bytes:
-        return replay(paths, deployment)
+        return replay(paths, deployment, limits=limits)
     columns = (
         TextColumn(f"replaying {files} file{'s' if files != 1 else ''}"),
         BarColumn(),
@@ -92,7 +130,7 @@ def _replay_with_progress(
     )
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("replay", total=total)
-        return replay(paths, deployment, lambda done: progress.advance(task, done))
+        return replay(paths, deployment, lambda done: progress.advance(task, done), limits)
 
 
 def _print_report(result: ReplayResult, console: Console) -> None:
@@ -115,6 +153,13 @@ def _print_report(result: ReplayResult, console: Console) -> None:
             matches += f"\n({event.untimed:,} without eventTime)"
         table.add_row(event.event_id, matches, f"{len(event.alarms):,}", "\n".join(shown))
     console.print(table)
+    if result.incomplete:
+        console.print(
+            f"{result.incomplete:,} record(s) without eventName or eventSource, evaluated as they "
+            "are: CloudTrail writes both, so this input was changed on its way and may not match "
+            "as AWS would",
+            markup=False,
+        )
     if result.skipped:
         console.print(
             f"skipped {result.skipped:,} unreadable input(s); first reasons:", markup=False
@@ -123,6 +168,14 @@ def _print_report(result: ReplayResult, console: Console) -> None:
             console.print(f"  {reason}", markup=False, soft_wrap=True)
     else:
         console.print("skipped nothing", markup=False)
+    if result.ignored:
+        console.print(
+            f"ignored {result.ignored:,} file(s) or folder(s) that are not CloudTrail input; "
+            "first ones:",
+            markup=False,
+        )
+        for reason in result.ignore_reasons:
+            console.print(f"  {reason}", markup=False, soft_wrap=True)
 
 
 def _minute(epoch: int) -> str:

@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from trailwatch.replay.alarm_simulation import AlarmPeriod, AlarmSimulation, parse_event_time
-from trailwatch.replay.records import ProgressCallback, ReadStats, Record, check_paths, read_records
+from trailwatch.replay.records import (
+    ProgressCallback,
+    ReadLimits,
+    ReadStats,
+    Record,
+    check_paths,
+    read_records,
+)
 from trailwatch.spec.model import Alarm, Deployment
 
 
@@ -29,13 +36,21 @@ class EventOutcome:
 
 @dataclass(frozen=True)
 class ReplayResult:
-    """Everything a replay found, per event in the deployment's order (sorted by id)."""
+    """Everything a replay found, per event in the deployment's order (sorted by id).
+
+    `records` were evaluated; `incomplete` of them lack `eventName` or `eventSource`. `skipped`
+    units of input gave no record (`skip_reasons`: the first, with file and line); `ignored`
+    files and folders were not CloudTrail input (`ignore_reasons`: the first).
+    """
 
     records: int
     skipped: int
     files: int
     skip_reasons: tuple[str, ...]
     events: tuple[EventOutcome, ...]
+    incomplete: int = 0
+    ignored: int = 0
+    ignore_reasons: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The `--json` document: every enabled event is present, zeros included.
@@ -45,20 +60,31 @@ class ReplayResult:
         outcomes = {e.event_id: e.to_json() for e in self.events}
         return {
             "records": self.records,
+            "incomplete": self.incomplete,
             "skipped": self.skipped,
+            "skipped_reasons": list(self.skip_reasons),
+            "ignored": self.ignored,
+            "ignored_reasons": list(self.ignore_reasons),
             "matches": {event_id: o["matches"] for event_id, o in outcomes.items()},
             "alarms": {event_id: o["alarms"] for event_id, o in outcomes.items()},
         }
 
 
 class Replayer:
-    """Evaluates records against a set of alarms, counting matches and feeding each simulation."""
+    """Evaluates records against a set of alarms, counting matches and feeding each simulation.
+
+    A record the engine cannot evaluate (nested so deep that evaluating it exhausts Python's
+    recursion) is skipped, counted in the `ReadStats` given to `feed` (or `self.stats`), and
+    not counted in `records`. Records without `eventName` or `eventSource` are evaluated as
+    they are; the reader counts them (`ReadStats.incomplete`), as it looks at those keys anyway.
+    """
 
     def __init__(self, alarms: Sequence[Alarm]) -> None:
         from trailwatch.patterns import compile_many
 
         self.alarms = tuple(alarms)
         self.records = 0
+        self.stats = ReadStats()
         self._match = compile_many({alarm.id: alarm.pattern for alarm in self.alarms})
         self._untimed = dict.fromkeys(self._match.names, 0)
         self._simulations = {alarm.id: AlarmSimulation(alarm.settings) for alarm in self.alarms}
@@ -67,16 +93,24 @@ class Replayer:
         self._first: str | None = None
         self._last: str | None = None
 
-    def feed(self, records: Iterable[Record]) -> None:
-        """Evaluate every record; the hot loop of a replay."""
+    def feed(self, records: Iterable[Record], stats: ReadStats | None = None) -> None:
+        """Evaluate every record; the hot loop of a replay.
+
+        `stats` is where the records were read (`read_records`): it names the file and line of
+        a record that cannot be evaluated, and counts it as skipped.
+        """
         match, count, track_span = self._match, 0, self._track_span
         # One bound method per event: a match costs a dict lookup and a call.
         add = {event_id: simulation.add for event_id, simulation in self._simulations.items()}
         for record in records:
+            try:
+                hits = match(record)
+            except RecursionError:
+                self._unevaluable(record, stats, count)
+                continue
             count += 1
             if track_span:
                 self._widen_span(record.get("eventTime"))
-            hits = match(record)
             if hits:
                 epoch = parse_event_time(record.get("eventTime"))
                 if epoch is None:
@@ -86,6 +120,15 @@ class Replayer:
                     for event_id in hits:
                         add[event_id](epoch)
         self.records += count
+
+    def _unevaluable(self, record: Record, stats: ReadStats | None, count: int) -> None:
+        if stats is None:
+            stats, where = self.stats, f"record {self.records + count + 1}"
+        else:
+            where = stats.where()
+            if "eventName" not in record or "eventSource" not in record:
+                stats.incomplete -= 1  # the reader counted it; skipped, it is no record
+        stats.skip(where, "nested too deeply to evaluate")
 
     def _widen_span(self, event_time: Any) -> None:
         # CloudTrail writes every eventTime in one ISO format, so text order is time order.
@@ -111,20 +154,27 @@ class Replayer:
 
 
 def replay(
-    paths: Iterable[Path], deployment: Deployment, progress: ProgressCallback | None = None
+    paths: Iterable[Path],
+    deployment: Deployment,
+    progress: ProgressCallback | None = None,
+    limits: ReadLimits | None = None,
 ) -> ReplayResult:
     """Read every record under the paths and replay it through the deployment's alarms.
 
-    Raises `InputError` for a path that does not exist; anything unreadable inside is skipped.
+    Raises `InputError` for a path that does not exist; anything unreadable inside is skipped,
+    anything that is not CloudTrail ignored (`records` says how, `limits` how much is read).
     """
     checked = check_paths(paths)
     stats = ReadStats()
     replayer = Replayer(deployment.alarms)
-    replayer.feed(read_records(checked, stats, progress))
+    replayer.feed(read_records(checked, stats, progress, limits), stats)
     return ReplayResult(
         records=replayer.records,
         skipped=stats.skipped,
         files=stats.files,
         skip_reasons=tuple(stats.reasons),
         events=replayer.outcomes(),
+        incomplete=stats.incomplete,
+        ignored=stats.ignored,
+        ignore_reasons=tuple(stats.ignored_reasons),
     )
