@@ -52,7 +52,7 @@ COVERAGE_CONTROL_KEYS = {"id", "title", "event", "status", "claimed", "reasons",
 COVERAGE_VERDICT_KEYS = {"status", "reason", "detail"}
 
 # trailwatch state --json
-STATE_KEYS = {"drift", "stacks"}
+STATE_KEYS = {"drift", "stacks", "orphans"}
 STATE_STACK_KEYS = {
     "stack",
     "target",

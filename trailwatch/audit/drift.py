@@ -4,7 +4,7 @@
 `trailwatch.inventory.state.read_state` read into a `StackReport` with the trail, the log group,
 each event's filter and alarm, and every `Finding` of drift. Patterns are compared
 whitespace-exact: the catalog's text is the compliance text, and a finding says when only
-whitespace differs.
+whitespace differs. `orphan(inventory, target)` reports a stack no target names any more.
 """
 
 from __future__ import annotations
@@ -100,18 +100,62 @@ class StackReport:
 
 
 @dataclass(frozen=True)
+class OrphanReport:
+    """A stack whose state still holds resources, though no target of the config names it.
+
+    Removing a target from the config leaves its stack deployed: cdktf no longer synthesizes
+    it, so neither `cdktf destroy` nor a plan of the configured stacks sees it any more.
+    """
+
+    stack: str
+    target: str
+    source: str
+    resources: int
+    filters: int
+    alarms: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"orphaned: {self.resources} resources ({self.filters} filters, {self.alarms} "
+            f"alarms) in {self.source}, and no target of the config names {self.target}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stack": self.stack, "source": self.source, "resources": self.resources}
+
+
+def orphan(inventory: Inventory, target: str) -> OrphanReport:
+    """The report of an orphaned stack's inventory (read from its state)."""
+    return OrphanReport(
+        stack=inventory.stack,
+        target=target,
+        source=inventory.source,
+        resources=inventory.resource_count,
+        filters=len(inventory.filters),
+        alarms=len(inventory.alarms),
+    )
+
+
+@dataclass(frozen=True)
 class DriftReport:
-    """Every selected stack's report: what `trailwatch state` prints."""
+    """Every selected stack's report, and the orphaned stacks: what `trailwatch state` prints."""
 
     stacks: tuple[StackReport, ...]
+    orphans: tuple[OrphanReport, ...] = ()
 
     @property
     def drift(self) -> bool:
-        return any(s.drift for s in self.stacks)
+        """A stack differs from the model, or an orphaned stack is still deployed."""
+        return any(s.drift for s in self.stacks) or bool(self.orphans)
 
     def to_json(self) -> dict[str, Any]:
         """The `trailwatch state --json` document."""
-        return {"drift": self.drift, "stacks": [s.to_json() for s in self.stacks]}
+        return {
+            "drift": self.drift,
+            "stacks": [s.to_json() for s in self.stacks],
+            "orphans": [o.to_json() for o in self.orphans],
+        }
 
 
 # --- comparing with the model -------------------------------------------------------------

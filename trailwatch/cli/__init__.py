@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "drill": "trailwatch.cli.drill",
     "coverage": "trailwatch.cli.coverage",
     "plan-report": "trailwatch.cli.plan_report",
+    "destroy": "trailwatch.cli.destroy",
 }
 
 

@@ -3,12 +3,17 @@
 Exit 0 when every stack matches the model, 1 when there is drift (nothing deployed counts).
 `--refresh` first asks the real infrastructure (a read-only `terraform plan -refresh-only` per
 stack), so changes made outside Terraform show up; without it, state is read as last written.
+
+Without `--target`, it also lists the orphaned stacks: state files (or S3 objects, best effort)
+of trailwatch stacks that still hold resources but that no target names, such as a target
+removed from the config. Each is drift; `trailwatch destroy --orphaned NAME` removes one.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING
 
 from trailwatch.cli import exit_codes, options
@@ -16,7 +21,7 @@ from trailwatch.cli import exit_codes, options
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from trailwatch.audit.drift import StackReport
+    from trailwatch.audit.drift import OrphanReport, StackReport
     from trailwatch.inventory.model import MetricAlarm
     from trailwatch.spec.config import Target
 
@@ -36,8 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from trailwatch.audit.drift import DriftReport, compare
-    from trailwatch.inventory.state import read_state
+    from trailwatch.audit.drift import DriftReport, compare, orphan
+    from trailwatch.inventory.state import orphaned_states, read_state
     from trailwatch.spec.model import load_deployment
 
     deployment = load_deployment(args.config)
@@ -49,7 +54,13 @@ def run(args: argparse.Namespace) -> int:
 
     # Refreshes run Terraform, seconds each: one thread per stack.
     with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
-        result = DriftReport(tuple(pool.map(report, targets)))
+        reports = tuple(pool.map(report, targets))
+    # Orphans are no target's: `--target` asks about particular targets, so it leaves them out.
+    scan = orphaned_states(deployment) if not args.target else None
+    for problem in scan.problems if scan else ():
+        print(f"trailwatch: warning: {problem}", file=sys.stderr)
+    orphans = tuple(orphan(s.inventory(), s.target) for s in scan.states) if scan else ()
+    result = DriftReport(reports, orphans)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -58,8 +69,12 @@ def run(args: argparse.Namespace) -> int:
         console = Console()
         for stack_report in result.stacks:
             _print_report(console, stack_report)
+        for orphan_report in result.orphans:
+            _print_orphan(console, orphan_report)
+        orphaned = len(result.orphans)
         console.print(
             "[bold red]drift found[/]"
+            + (f" ({orphaned} orphaned stack{'s' if orphaned != 1 else ''})" if orphaned else "")
             if result.drift
             else "[bold green]no drift[/]: state matches the catalog and config"
         )
@@ -109,6 +124,17 @@ def _print_report(console: Console, report: StackReport) -> None:
         )
     console.print(table)
     _print_findings(console, report)
+
+
+def _print_orphan(console: Console, report: OrphanReport) -> None:
+    from rich.markup import escape
+
+    console.rule(f"[bold]{report.stack}[/] (no target of the config)")
+    console.print(f"[red]{escape(report.stack)}: {escape(report.message)}[/]")
+    console.print(
+        f"remove it with `trailwatch destroy --orphaned {escape(report.target)}`, or add the "
+        "target back to the config"
+    )
 
 
 def _print_findings(console: Console, report: StackReport) -> None:

@@ -255,6 +255,28 @@ class Terraform:
         return f"{self.stack}: terraform {command} failed (exit {code}): {detail}"
 
 
+# Every service the stacks call; the emulator serves them all on one endpoint. The same list as
+# `stacks/target_stack.py`'s, which cannot be imported without cdktf (a test compares them).
+EMULATED_SERVICES = ("cloudtrail", "cloudwatch", "iam", "kms", "logs", "s3", "sns", "sts")
+
+
+def emulator_provider_settings(endpoint: str) -> dict[str, Any]:
+    """AWS provider arguments, as Terraform JSON, that point every service at the emulator.
+
+    What `stacks/target_stack.py` synthesizes when TRAILWATCH_ENDPOINT_URL is set: dummy keys,
+    no credential, metadata or region checks, path-style S3, one endpoint for every service.
+    """
+    return {
+        "access_key": "test",
+        "secret_key": "test",
+        "skip_credentials_validation": True,
+        "skip_metadata_api_check": "true",
+        "skip_region_validation": True,
+        "s3_use_path_style": True,
+        "endpoints": [{service: endpoint for service in EMULATED_SERVICES}],
+    }
+
+
 def environment(base: Mapping[str, str]) -> dict[str, str]:
     """`base` as Terraform should run in it: offline CLI config, no prompts, no checkpoint."""
     env = dict(base)

@@ -132,6 +132,8 @@ class StackPlan:
     source: str
     region: str | None
     changes: tuple[ResourceChange, ...]
+    # The stack of a target no longer in the config (`destroy_plan`): review says so.
+    removed_target: bool = False
 
     def counts(self) -> dict[Action, int]:
         """Resources per action, every action present (0 when none)."""
@@ -189,6 +191,59 @@ def parse_plan(
         region=_provider_constant(data, "region"),
         changes=tuple(sorted(changes, key=lambda c: c.address)),
     )
+
+
+def destroy_plan(
+    state: Mapping[str, Any], *, stack: str, source: str, region: str | None
+) -> StackPlan:
+    """Every managed resource of a raw state (format 4) deleted: the plan of a removed target.
+
+    A target removed from the config leaves its stack deployed, and cdktf no longer synthesizes
+    it, so there is nothing for Terraform to plan. The config now says the stack should not
+    exist: this is the plan `terraform plan -destroy` would make (every resource in state, each
+    deleted, its state values as `before`), built from the state itself, without Terraform.
+    """
+    changes = []
+    try:
+        for resource in state.get("resources") or []:
+            if resource.get("mode") != "managed":
+                continue
+            module = f"{resource['module']}." if resource.get("module") else ""
+            base = f"{module}{resource['type']}.{resource['name']}"
+            for instance in resource.get("instances") or []:
+                key = instance.get("index_key")
+                changes.append(
+                    ResourceChange(
+                        address=base if key is None else f"{base}[{json.dumps(key)}]",
+                        type=resource["type"],
+                        action="delete",
+                        before=instance.get("attributes") or {},
+                        after={},
+                        after_unknown={},
+                        before_sensitive=_sensitive(instance.get("sensitive_attributes")),
+                        after_sensitive={},
+                        replace_paths=frozenset(),
+                    )
+                )
+    except (KeyError, TypeError, AttributeError) as err:
+        raise PlanError(f"{source}: not a Terraform state file ({err})") from None
+    return StackPlan(
+        stack=stack,
+        source=source,
+        region=region,
+        changes=tuple(sorted(changes, key=lambda c: c.address)),
+        removed_target=True,
+    )
+
+
+def _sensitive(paths: Any) -> dict[str, bool]:
+    """State's sensitive attribute paths as a plan's mask: every attribute named, all of it."""
+    mask = {}
+    for path in paths if isinstance(paths, list) else []:
+        step = path[0] if isinstance(path, list) and path else None
+        if isinstance(step, Mapping) and step.get("type") == "get_attr":
+            mask[str(step.get("value"))] = True
+    return mask
 
 
 def _check_format(data: Any, where: str) -> None:

@@ -9,10 +9,15 @@ from trailwatch.audit.plan.pattern_review import Evidence, pattern_change
 from trailwatch.audit.plan.report import Finding, Kind, PatternChange, Report, ResourceRef
 from trailwatch.audit.plan.rules import RULES, covered, subscriptions
 from trailwatch.errors import PlanError
+from trailwatch.spec import naming
 from trailwatch.spec.catalog import DEFAULT_PROFILE, EventDefinition
 
 # Where, what and why: (address, kind, reason, the pattern change behind it if any).
 _Flagged = tuple[str, Kind, str, PatternChange | None]
+
+# How the reason for every alarm and filter of a stack whose target left the config begins.
+REMOVED_TARGET = "target removed from the config"
+_ALARMS_AND_FILTERS = ("aws_cloudwatch_log_metric_filter", "aws_cloudwatch_metric_alarm")
 
 
 def review(
@@ -36,13 +41,23 @@ def review(
         Finding(kind=kind, reason=reason, resources=tuple(resources), pattern=pattern)
         for (kind, reason, pattern), resources in grouped.items()
     ]
-    findings.sort(key=lambda f: (not f.weakening, f.resources[0].address, f.reason))
+    # A removed target leads: the other flags of its stack follow from it.
+    findings.sort(
+        key=lambda f: (
+            not f.weakening,
+            not f.reason.startswith(REMOVED_TARGET),
+            f.resources[0].address,
+            f.reason,
+        )
+    )
     return Report(stacks=tuple(sorted(stacks, key=lambda s: s.stack)), findings=tuple(findings))
 
 
 def _review_stack(stack: StackPlan, evidence: Evidence) -> Iterator[_Flagged]:
     skip = covered(stack.changes)
     for change in stack.changes:
+        if stack.removed_target and change.type in _ALARMS_AND_FILTERS:
+            yield change.address, "weakening", _removed_target(stack), None
         if change.address in skip:
             continue
         if change.action == "forget":
@@ -62,3 +77,11 @@ def _review_stack(stack: StackPlan, evidence: Evidence) -> Iterator[_Flagged]:
             yield change.address, kind, reason, None
     for address, kind, reason in subscriptions(stack.changes):
         yield address, kind, reason, None
+
+
+def _removed_target(stack: StackPlan) -> str:
+    target = naming.target_of_stack(stack.stack) or stack.stack
+    return (
+        f"{REMOVED_TARGET}: {target}'s alarms and filters are destroyed with its stack "
+        f"(`trailwatch destroy --orphaned {target}`; until then they stay deployed, unmanaged)"
+    )

@@ -1,4 +1,11 @@
-"""Plan every synthesized stack with Terraform (`plan-report --stacks`); never applied."""
+"""Plan every synthesized stack with Terraform (`plan-report --stacks`); never applied.
+
+Stacks no target names any more (a target removed from the config, its state still holding
+resources: `trailwatch.inventory.state.orphaned_states`) cannot be planned, cdktf no longer
+synthesizes them. Each gets the plan its removal means instead, built from its state without
+Terraform (`parse.destroy_plan`: every resource deleted), which review flags as a removed target.
+Those synthetic plans are not written to `save_to`: they are no `terraform show -json` output.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trailwatch.audit.plan.parse import StackPlan, parse_plan
+from trailwatch.audit.plan.parse import StackPlan, destroy_plan, parse_plan
 from trailwatch.errors import TrailwatchError
 
 if TYPE_CHECKING:
@@ -52,7 +59,35 @@ def plan_stacks(deployment: Deployment, save_to: Path | None = None) -> list[Sta
             return parse_plan(data, source=str(deployment.stack_dir(target)), stack=name)
 
         with ThreadPoolExecutor(max_workers=PARALLEL_PLANS) as pool:
-            return list(pool.map(plan_one, range(len(deployment.targets))))
+            plans = list(pool.map(plan_one, range(len(deployment.targets))))
+    return plans + orphan_plans(deployment)
+
+
+def orphan_plans(deployment: Deployment) -> list[StackPlan]:
+    """The plan of every orphaned stack: all its resources deleted (see the module docstring)."""
+    from trailwatch.inventory.state import orphaned_states
+
+    scan = orphaned_states(deployment)
+    for problem in scan.problems:
+        print(f"trailwatch: warning: {problem}", file=sys.stderr, flush=True)
+    plans = []
+    for state in scan.states:
+        print(
+            f"reviewing {state.stack}: no target of the config names it; its "
+            f"{len(state.resources())} resources in {state.source} are planned as destroyed",
+            file=sys.stderr,
+            flush=True,
+        )
+        regions = state.regions()
+        plans.append(
+            destroy_plan(
+                state.data,
+                stack=state.stack,
+                source=state.source,
+                region=regions[0] if regions else None,
+            )
+        )
+    return plans
 
 
 def _review_env() -> dict[str, str]:
