@@ -173,6 +173,7 @@ def test_help_lists_every_command_with_its_docstring_summary(
         "drill",
         "coverage",
         "plan-report",
+        "destroy",
     ]
     for name, summary in listed:
         doc = importlib.import_module(COMMANDS[name]).__doc__ or ""
