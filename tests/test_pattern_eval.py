@@ -220,7 +220,7 @@ def test_match_set_looks_numbers_up_in_its_tables() -> None:
     )
     assert match({"code": 400}) == ["one", "set", "num"]
     assert match({"code": 404}) == ["set"]
-    assert match({"code": "400"}) == ["one", "set"]
+    assert match({"code": "400"}) == ["one", "set", "num"]
     assert match({"code": 400.0}) == ["num"]
     assert match({"code": True}) == []
 

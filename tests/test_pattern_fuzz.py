@@ -253,6 +253,9 @@ def _reference(expr: JsonExpr, record: dict[str, Any]) -> bool:
 def _compare(expr: Comparison, value: Any) -> bool:
     literal = expr.value
     if isinstance(literal, NumberValue):
+        if isinstance(value, str) and expr.op in ("=", "!="):
+            # An unquoted number is also the string it spells.
+            return (value == literal.text) is (expr.op == "=")
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
         return {

@@ -147,11 +147,15 @@ Rules
   In quoted values `\"` and `\\` are escapes; any other backslash stays as written.
   Evidence: our choice: the documented escapes only
 - json.number-equality
-  A number value compares with JSON numbers only, by value: `= 1e+0` matches 1 and 1.0.
-  Evidence: AWS recorded answers aws-251, aws-252, aws-253, aws-254
+  `=` with a number holds for JSON numbers of that value and strings spelled like it.
+  Evidence: AWS recorded answers aws-251, aws-252, aws-253, aws-254; AWS documentation: "Strings
+  that consist entirely of alphanumeric characters do not need to be quoted."; our choice: an
+  unquoted number is also the unquoted string it spells, compared by that text (aws-254: `=
+  1e+0` does not match `"1"`), so `= 123456789012` matches an account ID
 - json.number-not-equal
-  `!=` with a number value holds only for JSON numbers of another value.
-  Evidence: our choice: the domain of `=` with a number (aws-254: a string never equals one)
+  `!=` with a number holds for JSON numbers of another value and strings spelled otherwise.
+  Evidence: our choice: the negation of `=` over the same values, as `!=` with a string value
+  (aws-346)
 - json.number-ordering
   `<`, `>`, `<=`, `>=` need a number value and hold only for JSON numbers.
   Evidence: AWS recorded answers aws-154, aws-158, aws-715, aws-190

@@ -4,8 +4,9 @@ A JSON value here is whatever `json.loads` gives (str, int, float, bool, None, l
 `MISSING` for a selector that leads nowhere. A space-delimited field is always a str.
 
 String literals compare with JSON strings and with JSON numbers, a number through its text
-(`number_text`): `= "1"` matches `1` but not `1.0`. Booleans, null, objects and arrays never
-match a string literal, `!=` included.
+(`number_text`): `= "1"` matches `1` but not `1.0`. Number literals compare with JSON numbers by
+value, and with `=`/`!=` also with JSON strings by the text they are written as: `= 1` matches
+"1". Booleans, null, objects and arrays match neither, `!=` included.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from trailwatch.patterns.syntax import (
 )
 
 ValueTest = Callable[[Any], bool]
-Number = int | float
 
 
 class _Missing:
@@ -66,7 +66,7 @@ def _never(value: Any) -> bool:
 def json_test(op: Operator, value: Value) -> ValueTest:
     """The test `SELECTOR OP VALUE` applies to the selected JSON value."""
     if isinstance(value, NumberValue):
-        return _json_number_test(op, value.value)
+        return _json_number_test(op, value)
     if isinstance(value, RegexValue):
         return _regex_test(value.source, negate=op == "!=")
     return string_test(value, negate=op == "!=")
@@ -174,9 +174,18 @@ def string_test(value: StringValue, *, negate: bool) -> ValueTest:
     raise AssertionError(value.match)
 
 
-def _json_number_test(op: Operator, number: Number) -> ValueTest:
-    compare = _COMPARE[op]
-    return lambda v: type(v) in _NUMBER_TYPES and compare(v, number)
+def _json_number_test(op: Operator, value: NumberValue) -> ValueTest:
+    """A number compares with JSON numbers by value. With `=` and `!=` it is also the unquoted
+    string it is written as, and compares with JSON strings by that text: `= 1` matches "1" but
+    not "1.0" or "01". `<`, `>`, `<=`, `>=` hold for JSON numbers only."""
+    compare, number, numbers = _COMPARE[op], value.value, _NUMBER_TYPES
+    if op == "=":
+        text = value.text
+        return lambda v: v == text if isinstance(v, str) else type(v) in numbers and v == number
+    if op == "!=":
+        text = value.text
+        return lambda v: v != text if isinstance(v, str) else type(v) in numbers and v != number
+    return lambda v: type(v) in numbers and compare(v, number)
 
 
 def _regex_test(source: str, *, negate: bool) -> ValueTest:

@@ -248,13 +248,16 @@ RULES: tuple[Rule, ...] = (
     # --- JSON patterns: numbers ---------------------------------------------------------------
     Rule(
         "json.number-equality",
-        "A number value compares with JSON numbers only, by value: `= 1e+0` matches 1 and 1.0.",
+        "`=` with a number holds for JSON numbers of that value and strings spelled like it.",
         cases=("aws-251", "aws-252", "aws-253", "aws-254"),
+        docs="Strings that consist entirely of alphanumeric characters do not need to be quoted.",
+        choice="an unquoted number is also the unquoted string it spells, compared by that text "
+        '(aws-254: `= 1e+0` does not match `"1"`), so `= 123456789012` matches an account ID',
     ),
     Rule(
         "json.number-not-equal",
-        "`!=` with a number value holds only for JSON numbers of another value.",
-        choice="the domain of `=` with a number (aws-254: a string never equals one)",
+        "`!=` with a number holds for JSON numbers of another value and strings spelled otherwise.",
+        choice="the negation of `=` over the same values, as `!=` with a string value (aws-346)",
     ),
     Rule(
         "json.number-ordering",
