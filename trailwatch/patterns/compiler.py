@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from trailwatch.patterns.fields import split_fields
-from trailwatch.patterns.literals import compile_regex
+from trailwatch.patterns.literals import compile_regex, could_be_number_text
 from trailwatch.patterns.parser import parse_pattern
 from trailwatch.patterns.predicates import (
     MISSING,
@@ -193,10 +193,11 @@ def _direct_leaf(leaf: Leaf) -> NodePredicate:
     if len(path) == 1 and isinstance(path[0], str):
         key = path[0]
         if equals is not None and len(equals) > 1:
-            # A str hits the set directly; anything else (a number's text) goes through `test`.
-            return lambda record: (
-                v in equals if isinstance(v := record.get(key, MISSING), str) else test(v)
-            )
+            if not any(could_be_number_text(s) for s in equals):
+                # Only a str can be in the set.
+                return lambda record: isinstance(v := record.get(key), str) and v in equals
+            # A str hits the set directly; a number goes through `test`, by its text.
+            return lambda record: v in equals if isinstance(v := record.get(key), str) else test(v)
         return lambda record: test(record.get(key, MISSING))
     resolve = resolver(path)
     return lambda record: test(resolve(record))

@@ -41,9 +41,18 @@ def parse_number(text: str) -> int | float | None:
 _NUMBER_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+(?:E-?[0-9]+)?)?|Infinity)|NaN")
 
 
+# Every character a `number_text` can hold.
+_NUMBER_TEXT_CHARS = frozenset("0123456789.-EInfityNa")
+
+
 def could_be_number_text(text: str) -> bool:
     """Whether some JSON number has `text` as its `number_text`."""
     return _NUMBER_TEXT.fullmatch(text) is not None
+
+
+def could_be_in_number_text(text: str) -> bool:
+    """Whether `text` can start, end or occur in a `number_text`: all its characters can."""
+    return _NUMBER_TEXT_CHARS.issuperset(text)
 
 
 def number_text(number: int | float) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from trailwatch.patterns.literals import (
     compile_regex,
+    could_be_in_number_text,
     could_be_number_text,
     number_text,
     parse_number,
@@ -130,14 +131,24 @@ def string_test(value: StringValue, *, negate: bool) -> ValueTest:
                 return _never
             return lambda v: isinstance(v, str) or type(v) in numbers
         case "exact":
+            if not could_be_number_text(needle):
+                # No number's text is the needle: numbers never match `=`, always match `!=`.
+                if negate:
+                    return lambda v: v != needle if isinstance(v, str) else type(v) in numbers
+                return lambda v: v == needle
             if negate:
                 return lambda v: (
                     v != needle if isinstance(v, str) else type(v) in numbers and text(v) != needle
                 )
-            if not could_be_number_text(needle):
-                return lambda v: v == needle
             return lambda v: v == needle or (type(v) in numbers and text(v) == needle)
         case "prefix":
+            if not could_be_in_number_text(needle):
+                # No number's text starts with it: numbers never match `=`, always match `!=`.
+                if negate:
+                    return lambda v: (
+                        not v.startswith(needle) if isinstance(v, str) else type(v) in numbers
+                    )
+                return lambda v: isinstance(v, str) and v.startswith(needle)
             if negate:
                 return lambda v: (
                     not v.startswith(needle)
@@ -150,6 +161,12 @@ def string_test(value: StringValue, *, negate: bool) -> ValueTest:
                 else type(v) in numbers and text(v).startswith(needle)
             )
         case "suffix":
+            if not could_be_in_number_text(needle):
+                if negate:
+                    return lambda v: (
+                        not v.endswith(needle) if isinstance(v, str) else type(v) in numbers
+                    )
+                return lambda v: isinstance(v, str) and v.endswith(needle)
             if negate:
                 return lambda v: (
                     not v.endswith(needle)
@@ -162,6 +179,10 @@ def string_test(value: StringValue, *, negate: bool) -> ValueTest:
                 else type(v) in numbers and text(v).endswith(needle)
             )
         case "contains":
+            if not could_be_in_number_text(needle):
+                if negate:
+                    return lambda v: needle not in v if isinstance(v, str) else type(v) in numbers
+                return lambda v: isinstance(v, str) and needle in v
             if negate:
                 return lambda v: (
                     needle not in v
