@@ -59,7 +59,10 @@ Rules
   Evidence: AWS recorded answers aws-020, aws-021, aws-026
 - term.optional-beside-plain
   Next to plain terms, `?` terms change nothing: the plain and `-` terms decide.
-  Evidence: AWS recorded answers aws-039, aws-041, aws-049
+  Evidence: AWS recorded answers aws-039, aws-041, aws-049; the documentation disagrees: the AWS
+  CDK writes anyTermGroup([ERROR, MainThread], [WARN, Deadlock]) as `?"ERROR" "MainThread"
+  ?"WARN" "Deadlock"` and documents it as (ERROR and MainThread) or (WARN and Deadlock); AWS's
+  answers make that pattern need MainThread and Deadlock
 - term.quoted-phrase
   A quoted term is one phrase, spaces included; `\"` and `\\` escape inside it.
   Evidence: AWS recorded answers aws-073, aws-072; our choice: the escapes

@@ -104,6 +104,9 @@ RULES: tuple[Rule, ...] = (
         "term.optional-beside-plain",
         "Next to plain terms, `?` terms change nothing: the plain and `-` terms decide.",
         cases=("aws-039", "aws-041", "aws-049"),
+        disagrees="the AWS CDK writes anyTermGroup([ERROR, MainThread], [WARN, Deadlock]) as "
+        '`?"ERROR" "MainThread" ?"WARN" "Deadlock"` and documents it as (ERROR and MainThread) '
+        "or (WARN and Deadlock); AWS's answers make that pattern need MainThread and Deadlock",
     ),
     Rule(
         "term.quoted-phrase",
