@@ -1,6 +1,6 @@
 """Property tests: the parser only ever raises PatternSyntaxError, `matches` never raises, and
 the compiled (merged, short-circuiting) closures agree with a plain tree-walking reading of the
-semantics in filter-patterns.md."""
+semantics table (`trailwatch.patterns.rules`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from trailwatch.patterns import PatternSyntaxError, compile_pattern, parse_pattern
+from trailwatch.patterns.literals import number_text
 from trailwatch.patterns.syntax import (
+    WILDCARD,
     And,
     Check,
     Comparison,
@@ -22,6 +24,7 @@ from trailwatch.patterns.syntax import (
     JsonPattern,
     NumberValue,
     Or,
+    PathStep,
     RegexValue,
     StringValue,
 )
@@ -155,17 +158,20 @@ def test_decoded_record_and_its_line_give_the_same_answer(record: dict[str, Any]
 
 # --- compiled closures against a reference reading ----------------------------------------
 
-SELECTORS = st.sampled_from(["$.a", "$.b", "$.a.b", "$.c[0]", "$.c[1].a", "$.eventName"])
+SELECTORS = st.sampled_from(
+    ["$.a", "$.b", "$.a.b", "$.c[0]", "$.c[1].a", "$.eventName", "$.c[*]", "$.*", "$.c[*].a"]
+)
 STRING_VALUES = st.sampled_from(
     ["x", "y", '"x"', "*x", "x*", "*x*", "*", "Ev*ent", '""', "CreateTrail", "Root", "%^x%"]
 )
 NUMBER_VALUES = st.sampled_from(["1", "-1", "2.5", "0", "1e0"])
+NUMBER_TEXTS = st.sampled_from(['"1"', '"0"', '"1.0"', "1*", '"-*"', "*.5"])
 LEAVES = st.one_of(
     st.builds(
         lambda s, o, v: f"{s} {o} {v}",
         SELECTORS,
         st.sampled_from(["=", "!="]),
-        STRING_VALUES | NUMBER_VALUES,
+        STRING_VALUES | NUMBER_VALUES | NUMBER_TEXTS,
     ),
     st.builds(
         lambda s, o, v: f"{s} {o} {v}",
@@ -199,35 +205,57 @@ EXPRESSIONS = st.recursive(
 _MISSING = object()
 
 
-def _resolve(record: Any, path: tuple[str | int, ...]) -> Any:
-    value = record
+def _resolve(record: Any, path: tuple[PathStep, ...]) -> list[Any]:
+    """Every value the path selects (a definite path selects at most one)."""
+    values = [record]
     for step in path:
-        by_name = isinstance(step, str) and isinstance(value, dict) and step in value
-        by_index = isinstance(step, int) and isinstance(value, list) and step < len(value)
-        if by_name or by_index:
-            value = value[step]
-        else:
-            return _MISSING
-    return value
+        selected: list[Any] = []
+        for value in values:
+            if step is WILDCARD:
+                if isinstance(value, dict):
+                    selected.extend(value.values())
+                elif isinstance(value, list):
+                    selected.extend(value)
+            else:
+                by_name = isinstance(step, str) and isinstance(value, dict) and step in value
+                by_index = isinstance(step, int) and isinstance(value, list) and step < len(value)
+                if by_name or by_index:
+                    selected.append(value[step])
+        values = selected
+    return values
+
+
+def _text(value: Any) -> str | None:
+    """The text a string literal compares with: a string, or a number's text; else None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number_text(value)
+    return None
 
 
 def _reference(expr: JsonExpr, record: dict[str, Any]) -> bool:
-    """filter-patterns.md read literally, one node at a time."""
+    """The semantics table read literally, one node at a time."""
     if isinstance(expr, And):
         return all(_reference(e, record) for e in expr.operands)
     if isinstance(expr, Or):
         return any(_reference(e, record) for e in expr.operands)
-    value = _resolve(record, expr.selector.path)
+    values = _resolve(record, expr.selector.path)
     if isinstance(expr, Check):
-        return {
-            "IS NULL": value is None,
-            "IS TRUE": value is True,
-            "IS FALSE": value is False,
-            "NOT EXISTS": value is _MISSING,
-        }[expr.kind]
+        if expr.kind == "NOT EXISTS":
+            return not values
+        wanted = {"IS NULL": None, "IS TRUE": True, "IS FALSE": False}[expr.kind]
+        return any(value is wanted for value in values)
     assert isinstance(expr, Comparison)
+    return any(_compare(expr, value) for value in values)
+
+
+def _compare(expr: Comparison, value: Any) -> bool:
     literal = expr.value
     if isinstance(literal, NumberValue):
+        if isinstance(value, str) and expr.op in ("=", "!="):
+            # An unquoted number is also the string it spells.
+            return (value == literal.text) is (expr.op == "=")
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
         return {
@@ -238,21 +266,21 @@ def _reference(expr: JsonExpr, record: dict[str, Any]) -> bool:
             "<=": value <= literal.value,
             ">=": value >= literal.value,
         }[expr.op]
-    if isinstance(literal, StringValue) and literal.match == "present":
-        exists = value is not _MISSING and value is not None and not isinstance(value, dict | list)
-        return exists and expr.op == "="
-    if not isinstance(value, str):
+    text = _text(value)
+    if text is None:
         return False
+    if isinstance(literal, StringValue) and literal.match == "present":
+        return expr.op == "="
     if isinstance(literal, RegexValue):
-        found = re.search(literal.source, value, re.ASCII) is not None
+        found = re.search(literal.source, text, re.ASCII) is not None
     else:
         assert isinstance(literal, StringValue)
         needle = literal.needle
         found = {
-            "exact": value == needle,
-            "prefix": value.startswith(needle),
-            "suffix": value.endswith(needle),
-            "contains": needle in value,
+            "exact": text == needle,
+            "prefix": text.startswith(needle),
+            "suffix": text.endswith(needle),
+            "contains": needle in text,
         }[literal.match]
     return found if expr.op == "=" else not found
 

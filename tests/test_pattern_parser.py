@@ -1,7 +1,11 @@
-"""The filter-pattern parser: what it accepts, the trees it builds, and how it refuses."""
+"""The filter-pattern parser: the trees it builds, and the column at which it refuses.
+
+Which patterns are accepted or refused, as plain cases, is data in tests/semantics/*.json.
+"""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ import yaml
 from trailwatch.errors import TrailwatchError
 from trailwatch.patterns import PatternSyntaxError, parse_pattern
 from trailwatch.patterns.syntax import (
+    WILDCARD,
     And,
     AnyFields,
     Check,
@@ -148,10 +153,6 @@ def test_parentheses_deeper_than_one_hundred_are_refused() -> None:
     assert "deeper than 100" in err.reason
 
 
-def test_unbalanced_parenthesis_is_refused() -> None:
-    assert error_of("{ ($.a = x }").reason.startswith("expected '&&', '||' or ')'")
-
-
 # --- selectors ----------------------------------------------------------------------------
 
 
@@ -174,6 +175,60 @@ def test_selector_names_take_dashes_underscores_and_digits() -> None:
     tree = parse_pattern("{ $.my-field_2.x1 = y }")
     assert isinstance(tree, JsonPattern) and isinstance(tree.expr, Comparison)
     assert tree.expr.selector.path == ("my-field_2", "x1")
+
+
+def selector_of(text: str) -> Selector:
+    tree = parse_pattern("{ " + text + " = 1 }")
+    assert isinstance(tree, JsonPattern) and isinstance(tree.expr, Comparison)
+    return tree.expr.selector
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("$.['cluster.name']", ("cluster.name",)),
+        ('$.["a\\"b"]', ('a"b',)),
+        ("$.a['b'].c", ("a", "b", "c")),
+        ("$.a.['b']", ("a", "b")),
+        ("$.['*']", ("*",)),
+        ("$.['']", ("",)),
+        ("$.arr[*]", ("arr", WILDCARD)),
+        ("$.*", (WILDCARD,)),
+        ("$.a.*.b[0][*]", ("a", WILDCARD, "b", 0, WILDCARD)),
+    ],
+)
+def test_bracket_and_wildcard_selectors(text: str, path: tuple[object, ...]) -> None:
+    selector = selector_of(text)
+    assert selector.path == path
+    assert selector.text == text
+    assert selector.multi is (WILDCARD in path)
+
+
+def test_bracket_name_and_dotted_name_give_the_same_tree() -> None:
+    assert parse_pattern("{ $.['a'].b = 1 }") == parse_pattern("{ $.a.b = 1 }")
+    assert parse_pattern("{ $.['a.b'] = 1 }") != parse_pattern("{ $.a.b = 1 }")
+
+
+def test_wildcard_step_survives_pickling() -> None:
+    tree = parse_pattern("{ $.a[*] = x }")
+    assert pickle.loads(pickle.dumps(tree)) == tree
+    assert pickle.loads(pickle.dumps(WILDCARD)) is WILDCARD
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("{ $..value = x }", 3),
+        ("{ $.a[-1] = x }", 5),
+        ("{ $.['a] = x }", 5),
+        ("{ $.a[0:1] = x }", 5),
+        ("[a, ..., b, ..., c]", 12),
+    ],
+)
+def test_unsupported_selectors_and_a_second_ellipsis_are_refused_at_their_column(
+    text: str, position: int
+) -> None:
+    assert error_of(text).position == position
 
 
 @pytest.mark.parametrize(
@@ -214,10 +269,6 @@ def test_backslash_before_other_characters_is_kept() -> None:
 def test_unquoted_values_take_dots_colons_slashes_dashes_underscores() -> None:
     text = "arn:aws:iam::123456789012:role/my-role_1.x"
     assert value_of(text) == StringValue(text, "exact", text)
-
-
-def test_unquoted_value_with_plus_that_is_not_a_number_is_refused() -> None:
-    assert "quote values that contain '+'" in error_of("{ $.f = a+b }").reason
 
 
 def test_unquoted_value_with_other_characters_is_refused() -> None:
@@ -294,11 +345,6 @@ def test_double_equals_is_refused() -> None:
     assert error_of("{ $.a == b }").position == 7
 
 
-def test_lone_ampersand_or_bar_is_refused() -> None:
-    assert error_of("{ $.a = b & $.c = d }").reason == "expected '&&', found a lone '&'"
-    assert error_of("{ $.a = b | $.c = d }").reason == "expected '||', found a lone '|'"
-
-
 # --- special tests ------------------------------------------------------------------------
 
 
@@ -313,18 +359,6 @@ def test_lone_ampersand_or_bar_is_refused() -> None:
 )
 def test_special_tests_parse(text: str, kind: str) -> None:
     assert parse_pattern("{ " + text + " }") == JsonPattern(Check(sel("x"), kind))  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    "text", ["$.x IS NOT NULL", "$.x EXISTS", "$.x IS", "$.x NOT", "$.x IS EMPTY", "$.x NOT NULL"]
-)
-def test_is_not_and_exists_are_not_part_of_the_language(text: str) -> None:
-    error_of("{ " + text + " }")
-
-
-def test_keywords_are_upper_case_only() -> None:
-    error_of("{ $.x is null }")
-    error_of("{ $.x not exists }")
 
 
 # --- regular expressions ------------------------------------------------------------------
@@ -342,24 +376,6 @@ def test_regex_with_parentheses_is_refused() -> None:
     err = error_of("{ $.f = %a(b)% }")
     assert err.position == 10
     assert "parentheses" in err.reason
-
-
-def test_regex_with_multibyte_character_is_refused() -> None:
-    assert "multi-byte" in error_of("{ $.f = %caf\u00e9% }").reason
-
-
-@pytest.mark.parametrize("body", ["something!", "a b", "x'y", "%"])
-def test_regex_outside_the_character_whitelist_is_refused(body: str) -> None:
-    error_of("{ $.f = %" + body + "% }")
-
-
-def test_invalid_regex_is_a_syntax_error() -> None:
-    assert "invalid regular expression" in error_of("{ $.f = %[a% }").reason
-
-
-def test_two_regexes_are_allowed() -> None:
-    tree = parse_pattern("{ $.a = %x% && $.b != %y% }")
-    assert isinstance(tree, JsonPattern)
 
 
 def test_third_regex_is_a_syntax_error() -> None:
@@ -385,10 +401,6 @@ def test_pattern_over_1024_characters_is_refused() -> None:
     err = error_of("x" * 1025)
     assert err.position == 1024
     assert "at most 1,024 characters" in err.reason
-
-
-def test_empty_braces_are_refused() -> None:
-    assert error_of("{}").reason == "expected a condition inside '{ }'"
 
 
 def test_text_after_closing_brace_is_refused() -> None:
@@ -462,11 +474,6 @@ def test_unquoted_term_with_other_characters_is_refused(text: str, position: int
     assert "quote terms" in err.reason
 
 
-@pytest.mark.parametrize("text", ["-", "?", "ERROR - DEBUG", '"open', '"a"b'])
-def test_malformed_terms_are_refused(text: str) -> None:
-    error_of(text)
-
-
 # --- space-delimited patterns -------------------------------------------------------------
 
 
@@ -502,16 +509,3 @@ def test_space_conditions_join_with_and_binding_tighter() -> None:
 
 def test_space_condition_may_omit_the_repeated_field_name() -> None:
     assert parse_pattern("[s = 4* || = 5*]") == parse_pattern("[s = 4* || s = 5*]")
-
-
-def test_space_condition_on_another_field_is_refused() -> None:
-    assert "same field" in error_of("[a, b = 1 || c = 2]").reason
-
-
-def test_empty_space_pattern_is_refused() -> None:
-    error_of("[]")
-
-
-@pytest.mark.parametrize("text", ["[a,]", "[, a]", "[a b]", "[a = ]", "[a] x", "[1a]", "[a"])
-def test_malformed_space_patterns_are_refused(text: str) -> None:
-    error_of(text)

@@ -4,8 +4,13 @@ JSON patterns go through a small intermediate form first (`Leaf`, `AllOf`, `AnyO
 conditions on the same selector are merged: a chain `$.eventName = A || $.eventName = B || ...`
 becomes one `Leaf` whose test is a frozenset lookup, so the selector is resolved once and tested
 once. Merging only regroups pure conditions on one value, so results are unchanged; `equals_any`
-keeps the string-only rule, so a missing field, null, a number, an object or an array still
-match no member of the chain.
+keeps the rule of string literals (a string, or a number through its text), so a missing field,
+null, a boolean, an object or an array still match no member of the chain.
+
+A selector with a wildcard (`$.a[*].b`) resolves to the tuple of the values it selects, and its
+leaves test that tuple ("at least one value passes"; `NOT EXISTS`: the tuple is empty). Such
+leaves have no `equals` set: `$.a[*] = x && $.a[*] = y` may hold through two different values,
+so only their whole tests are combined, never their sets.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from trailwatch.patterns.fields import split_fields
-from trailwatch.patterns.literals import compile_regex
+from trailwatch.patterns.literals import compile_regex, could_be_number_text
 from trailwatch.patterns.parser import parse_pattern
 from trailwatch.patterns.predicates import (
     MISSING,
@@ -27,6 +32,8 @@ from trailwatch.patterns.predicates import (
     equals_any,
     field_test,
     json_test,
+    multi_check_test,
+    multi_test,
 )
 from trailwatch.patterns.records import as_object, as_text
 from trailwatch.patterns.selectors import Path, resolver
@@ -88,10 +95,14 @@ def lower(expr: JsonExpr) -> Node:
     """The intermediate form of a JSON expression, with same-selector conditions merged."""
     if isinstance(expr, Comparison):
         value = expr.value
+        if expr.selector.multi:
+            return Leaf(expr.selector.path, multi_test(json_test(expr.op, value)))
         exact = isinstance(value, StringValue) and value.match == "exact" and expr.op == "="
         equals = frozenset([value.needle]) if exact and isinstance(value, StringValue) else None
         return Leaf(expr.selector.path, json_test(expr.op, expr.value), equals)
     if isinstance(expr, Check):
+        if expr.selector.multi:
+            return Leaf(expr.selector.path, multi_check_test(expr.kind))
         return Leaf(expr.selector.path, check_test(expr.kind))
     if isinstance(expr, Or):
         return _merge([lower(o) for o in expr.operands], any_=True)
@@ -182,7 +193,11 @@ def _direct_leaf(leaf: Leaf) -> NodePredicate:
     if len(path) == 1 and isinstance(path[0], str):
         key = path[0]
         if equals is not None and len(equals) > 1:
-            return lambda record: isinstance(v := record.get(key), str) and v in equals
+            if not any(could_be_number_text(s) for s in equals):
+                # Only a str can be in the set.
+                return lambda record: isinstance(v := record.get(key), str) and v in equals
+            # A str hits the set directly; a number goes through `test`, by its text.
+            return lambda record: v in equals if isinstance(v := record.get(key), str) else test(v)
         return lambda record: test(record.get(key, MISSING))
     resolve = resolver(path)
     return lambda record: test(resolve(record))
@@ -215,21 +230,26 @@ def compile_json(program: Node) -> ObjectPredicate:
 
 
 def compile_terms(pattern: TermPattern) -> TextPredicate:
-    """All plain terms appear, no excluded term appears, and (if any) one `?` term appears."""
+    """All plain terms appear and no excluded term appears. `?` terms only count in a pattern
+    without plain terms: there, at least one of them must appear; next to plain terms they
+    change nothing (AWS: `?ERROR ?ARGUMENTS REQUEST` matches exactly the events with REQUEST)."""
     required: list[TextPredicate] = []
     excluded: list[TextPredicate] = []
     optional: list[TextPredicate] = []
     for term in pattern.terms:
         target = {"require": required, "exclude": excluded, "optional": optional}[term.mode]
         target.append(_term_test(term.text, regex=term.regex))
+    if required:
+        optional = []
     if not pattern.terms:
         return lambda text: True
+    req, exc, opt = tuple(required), tuple(excluded), tuple(optional)
 
     def terms_match(text: str) -> bool:
         return (
-            all(test(text) for test in required)
-            and not any(test(text) for test in excluded)
-            and (not optional or any(test(text) for test in optional))
+            all(test(text) for test in req)
+            and not any(test(text) for test in exc)
+            and (not opt or any(test(text) for test in opt))
         )
 
     return terms_match
@@ -254,7 +274,13 @@ def _any_text(text: str) -> bool:
 
 
 def compile_space(pattern: SpacePattern) -> TextPredicate:
-    """Fields of the line against the pattern's fields; `...` stands for any number of them."""
+    """Fields of the line against the pattern's fields.
+
+    Without `...` the line needs at least as many fields as the pattern, and the pattern's last
+    field takes the rest of the line. With `...` (at most one) the fields before it test the
+    first fields of the line, the fields after it the last ones, and `...` takes what is left
+    between them (possibly nothing).
+    """
     elements: list[ValueTest | None] = []
     for item in pattern.fields:
         if isinstance(item, AnyFields):
@@ -263,28 +289,27 @@ def compile_space(pattern: SpacePattern) -> TextPredicate:
             elements.append(_field_expr(item.condition) if item.condition else _any_text)
     if None not in elements:
         tests = tuple(t for t in elements if t is not None)
+        count = len(tests)
 
         def fixed(line: str) -> bool:
-            fields = split_fields(line)
-            return len(fields) == len(tests) and all(
-                t(f) for t, f in zip(tests, fields, strict=True)
-            )
+            fields = split_fields(line, count)
+            return len(fields) == count and all(t(f) for t, f in zip(tests, fields, strict=True))
 
         return fixed
 
+    at = elements.index(None)
+    head = tuple(t for t in elements[:at] if t is not None)
+    tail = tuple(t for t in elements[at + 1 :] if t is not None)
+    needed = len(head) + len(tail)
+
     def with_ellipsis(line: str) -> bool:
         fields = split_fields(line)
-        # Positions in the line the pattern can have reached so far (a small NFA), so several
-        # `...` never need backtracking.
-        reached = {0}
-        for test in elements:
-            if test is None:
-                reached = set(range(min(reached), len(fields) + 1))
-            else:
-                reached = {i + 1 for i in reached if i < len(fields) and test(fields[i])}
-            if not reached:
-                return False
-        return len(fields) in reached
+        if len(fields) < needed:
+            return False
+        rest = len(fields) - len(tail)
+        return all(t(f) for t, f in zip(head, fields, strict=False)) and all(
+            t(f) for t, f in zip(tail, fields[rest:], strict=True)
+        )
 
     return with_ellipsis
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from trailwatch.patterns.errors import PatternSyntaxError
+from trailwatch.patterns.syntax import WILDCARD, PathStep
 
 TokenKind: TypeAlias = Literal[
     "{",
@@ -142,13 +143,27 @@ def read_quoted(pattern: str, i: int, end: int) -> tuple[str, int]:
 
 
 def _selector(pattern: str, i: int, end: int, tokens: list[Token]) -> int:
+    """`$.` then steps: `.name`, `.*`, `[N]`, `[*]`, `['name']` (or `["name"]`), also after a dot
+    (`$.['cluster.name']`). `$..` (recursive descent), negative indexes, slices, unions and
+    filters are not part of the language."""
     if not pattern.startswith("$.", i) or i + 1 >= end:
         raise PatternSyntaxError(pattern, i, "a selector starts with '$.' (as in $.eventName)")
-    path: list[str | int] = []
+    path: list[PathStep] = []
     j = i + 1
     while j < end and pattern[j] in ".[":
         if pattern[j] == ".":
             k = j + 1
+            if k < end and pattern[k] == ".":
+                raise PatternSyntaxError(
+                    pattern, j, "'..' (recursive descent) is not supported in selectors"
+                )
+            if k < end and pattern[k] == "*":
+                path.append(WILDCARD)
+                j = k + 1
+                continue
+            if k < end and pattern[k] == "[":
+                j = k
+                continue
             while k < end and pattern[k] in NAME_CHARS:
                 k += 1
             if k == j + 1:
@@ -156,14 +171,48 @@ def _selector(pattern: str, i: int, end: int, tokens: list[Token]) -> int:
                     pattern, k, "expected a field name (letters, digits, '-', '_') after '.'"
                 )
             path.append(pattern[j + 1 : k])
+            j = k
         else:
-            k = j + 1
-            while k < end and pattern[k] in _DIGITS:
-                k += 1
-            if k == j + 1 or k >= end or pattern[k] != "]":
-                raise PatternSyntaxError(pattern, j, "expected an array index such as [0]")
-            path.append(int(pattern[j + 1 : k]))
-            k += 1
-        j = k
+            step, j = _bracket_step(pattern, j, end)
+            path.append(step)
     tokens.append(Token("selector", pattern[i:j], i, tuple(path)))
     return j
+
+
+def _bracket_step(pattern: str, j: int, end: int) -> tuple[PathStep, int]:
+    # `pattern[j]` is '['; return the step and the index after its ']'.
+    k = j + 1
+    name: PathStep
+    if k < end and pattern[k] in "'\"":
+        name, k = _bracket_name(pattern, k, end)
+    elif k < end and pattern[k] == "*":
+        name, k = WILDCARD, k + 1
+    else:
+        while k < end and pattern[k] in _DIGITS:
+            k += 1
+        if k == j + 1:
+            raise PatternSyntaxError(
+                pattern, j, "expected an array index such as [0], [*] or a name such as ['a.b']"
+            )
+        name = int(pattern[j + 1 : k])
+    if k >= end or pattern[k] != "]":
+        raise PatternSyntaxError(pattern, j, "expected ']' to close the selector's '['")
+    return name, k + 1
+
+
+def _bracket_name(pattern: str, k: int, end: int) -> tuple[str, int]:
+    # A quoted member name inside brackets; a backslash escapes the quote or a backslash.
+    quote = pattern[k]
+    out: list[str] = []
+    m = k + 1
+    while m < end:
+        char = pattern[m]
+        if char == quote:
+            return "".join(out), m + 1
+        if char == "\\" and m + 1 < end and pattern[m + 1] in (quote, "\\"):
+            out.append(pattern[m + 1])
+            m += 2
+            continue
+        out.append(char)
+        m += 1
+    raise PatternSyntaxError(pattern, k, f"member name has no closing {quote}")

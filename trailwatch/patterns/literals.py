@@ -6,7 +6,9 @@ number the same way a pattern's number is read).
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal
 
 from trailwatch.patterns.syntax import NumberValue, StringValue
 
@@ -32,6 +34,64 @@ def parse_number(text: str) -> int | float | None:
     if _INTEGER.fullmatch(text):
         return int(text)
     return float(text)
+
+
+# What `number_text` can give: `-12`, `0.001`, `1.5E10`, `-1.0E-5`, `Infinity`, `NaN`. A string
+# that does not fit can never equal the text of a number.
+_NUMBER_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+(?:E-?[0-9]+)?)?|Infinity)|NaN")
+
+
+# Every character a `number_text` can hold.
+_NUMBER_TEXT_CHARS = frozenset("0123456789.-EInfityNa")
+
+
+def could_be_number_text(text: str) -> bool:
+    """Whether some JSON number has `text` as its `number_text`."""
+    return _NUMBER_TEXT.fullmatch(text) is not None
+
+
+def could_be_in_number_text(text: str) -> bool:
+    """Whether `text` can start, end or occur in a `number_text`: all its characters can."""
+    return _NUMBER_TEXT_CHARS.issuperset(text)
+
+
+def number_text(number: int | float) -> str:
+    """The text a JSON number has when a string literal or a regex compares with it.
+
+    Integers are their decimal digits (`10`); other numbers are written the way Java's
+    `Double.toString` writes them, which is what AWS compares: `1.0` and `1e0` are "1.0", `1.5`
+    is "1.5", `1e10` is "1.0E10", `1e-5` is "1.0E-5" (plain notation from 10^-3 up to 10^7).
+    """
+    if type(number) is int:
+        try:
+            return str(number)
+        except ValueError:  # beyond Python's int-to-text limit; no pattern can spell it
+            return ""
+    return _java_double_text(float(number))
+
+
+def _java_double_text(x: float) -> str:
+    if x != x:
+        return "NaN"
+    if x in (math.inf, -math.inf):
+        return "Infinity" if x > 0 else "-Infinity"
+    sign = "-" if math.copysign(1.0, x) < 0 else ""
+    x = abs(x)
+    if x == 0:
+        return sign + "0.0"
+    # Python's repr and Java's Double.toString both take the shortest digits that round-trip.
+    _, digit_tuple, exp = Decimal(repr(x)).as_tuple()
+    assert isinstance(exp, int)
+    exponent = len(digit_tuple) + exp - 1  # decimal exponent of the first digit
+    digits = "".join(map(str, digit_tuple)).rstrip("0")
+    if 1e-3 <= x < 1e7:
+        if exponent >= 0:
+            integer = digits[: exponent + 1].ljust(exponent + 1, "0")
+            fraction = digits[exponent + 1 :] or "0"
+        else:
+            integer, fraction = "0", "0" * (-exponent - 1) + digits
+        return f"{sign}{integer}.{fraction}"
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exponent}"
 
 
 def number_value(text: str) -> NumberValue | None:

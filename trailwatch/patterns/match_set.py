@@ -21,8 +21,11 @@ from trailwatch.patterns.compiler import (
     leaves_of,
     slot_leaf,
 )
+from trailwatch.patterns.literals import number_text
 from trailwatch.patterns.records import as_object, as_text
 from trailwatch.patterns.selectors import Path, Resolver, resolver
+
+_NUMBER_TYPES = (int, float)
 
 
 class MatchSet:
@@ -76,6 +79,9 @@ class MatchSet:
                 value = values[slot]
                 if isinstance(value, str):
                     hits.extend(table.get(value, ()))
+                elif type(value) in _NUMBER_TYPES:
+                    # A string literal also equals a number whose text it is (`= "400"`, 400).
+                    hits.extend(table.get(number_text(value), ()))
             hits.extend([i for i, predicate in self._json if predicate(values)])
         if self._text:
             text = as_text(record)

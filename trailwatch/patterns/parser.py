@@ -84,6 +84,7 @@ class _TokenParser:
         self.tokens = tokens
         self.index = 0
         self.regexes = 0
+        self.ellipses = 0
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -234,6 +235,9 @@ class _TokenParser:
     def space_field(self) -> Field | AnyFields:
         token = self.peek()
         if token.kind == "word" and token.text == "...":
+            if self.ellipses:
+                raise self.fail(token, "a space-delimited pattern can hold only one '...'")
+            self.ellipses += 1
             self.take()
             return AnyFields()
         if token.kind != "word" or not _FIELD_NAME.fullmatch(token.text):

@@ -2,6 +2,11 @@
 
 A JSON value here is whatever `json.loads` gives (str, int, float, bool, None, list, dict) or
 `MISSING` for a selector that leads nowhere. A space-delimited field is always a str.
+
+String literals compare with JSON strings and with JSON numbers, a number through its text
+(`number_text`): `= "1"` matches `1` but not `1.0`. Number literals compare with JSON numbers by
+value, and with `=`/`!=` also with JSON strings by the text they are written as: `= 1` matches
+"1". Booleans, null, objects and arrays match neither, `!=` included.
 """
 
 from __future__ import annotations
@@ -10,7 +15,13 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from trailwatch.patterns.literals import compile_regex, parse_number
+from trailwatch.patterns.literals import (
+    compile_regex,
+    could_be_in_number_text,
+    could_be_number_text,
+    number_text,
+    parse_number,
+)
 from trailwatch.patterns.syntax import (
     CheckKind,
     NumberValue,
@@ -21,7 +32,6 @@ from trailwatch.patterns.syntax import (
 )
 
 ValueTest = Callable[[Any], bool]
-Number = int | float
 
 
 class _Missing:
@@ -57,7 +67,7 @@ def _never(value: Any) -> bool:
 def json_test(op: Operator, value: Value) -> ValueTest:
     """The test `SELECTOR OP VALUE` applies to the selected JSON value."""
     if isinstance(value, NumberValue):
-        return _json_number_test(op, value.value)
+        return _json_number_test(op, value)
     if isinstance(value, RegexValue):
         return _regex_test(value.source, negate=op == "!=")
     return string_test(value, negate=op == "!=")
@@ -74,8 +84,30 @@ def check_test(kind: CheckKind) -> ValueTest:
     return lambda v: v is MISSING
 
 
+def multi_test(test: ValueTest) -> ValueTest:
+    """A test on a wildcard selector's tuple of values: at least one value passes."""
+    return lambda values: any(test(v) for v in values)
+
+
+def multi_check_test(kind: CheckKind) -> ValueTest:
+    """A special test on a wildcard selector: `NOT EXISTS` when it selects nothing, the others
+    when at least one selected value passes."""
+    if kind == "NOT EXISTS":
+        return lambda values: not values
+    return multi_test(check_test(kind))
+
+
 def equals_any(strings: frozenset[str]) -> ValueTest:
-    """`v = A || v = B || ...` as one hash lookup; only strings can equal a string literal."""
+    """`v = A || v = B || ...` as one hash lookup: a string in the set, or a number whose text is.
+
+    Numbers are only looked at when some member could be a number's text.
+    """
+    if any(could_be_number_text(s) for s in strings):
+        return lambda v: (
+            v in strings
+            if isinstance(v, str)
+            else type(v) in _NUMBER_TYPES and number_text(v) in strings
+        )
     if len(strings) == 1:
         (only,) = strings
         return lambda v: v == only
@@ -83,47 +115,117 @@ def equals_any(strings: frozenset[str]) -> ValueTest:
 
 
 def string_test(value: StringValue, *, negate: bool) -> ValueTest:
-    """`=`/`!=` against a string literal: only JSON strings compare; anything else matches neither.
+    """`=`/`!=` against a string literal: JSON strings compare as they are, JSON numbers through
+    their text (`number_text`); anything else matches neither.
 
-    `!=` is "a string, and not this one", not the negation of `=`: a missing field, null, a
-    number, an object or an array match neither operator.
+    `!=` is "a string or number whose text differs", not the negation of `=`: a missing field,
+    null, a boolean, an object or an array match neither operator.
     """
     needle = value.needle
+    numbers = _NUMBER_TYPES
+    text = number_text
     match value.match:
         case "present":
-            # `= *`: the field exists with a value (any string, number or boolean).
+            # `= *`: the field holds a value node, a string (even empty) or a number.
             if negate:
                 return _never
-            return lambda v: not (v is MISSING or v is None or isinstance(v, dict | list))
+            return lambda v: isinstance(v, str) or type(v) in numbers
         case "exact":
+            if not could_be_number_text(needle):
+                # No number's text is the needle: numbers never match `=`, always match `!=`.
+                if negate:
+                    return lambda v: v != needle if isinstance(v, str) else type(v) in numbers
+                return lambda v: v == needle
             if negate:
-                return lambda v: isinstance(v, str) and v != needle
-            return lambda v: v == needle
+                return lambda v: (
+                    v != needle if isinstance(v, str) else type(v) in numbers and text(v) != needle
+                )
+            return lambda v: v == needle or (type(v) in numbers and text(v) == needle)
         case "prefix":
+            if not could_be_in_number_text(needle):
+                # No number's text starts with it: numbers never match `=`, always match `!=`.
+                if negate:
+                    return lambda v: (
+                        not v.startswith(needle) if isinstance(v, str) else type(v) in numbers
+                    )
+                return lambda v: isinstance(v, str) and v.startswith(needle)
             if negate:
-                return lambda v: isinstance(v, str) and not v.startswith(needle)
-            return lambda v: isinstance(v, str) and v.startswith(needle)
+                return lambda v: (
+                    not v.startswith(needle)
+                    if isinstance(v, str)
+                    else type(v) in numbers and not text(v).startswith(needle)
+                )
+            return lambda v: (
+                v.startswith(needle)
+                if isinstance(v, str)
+                else type(v) in numbers and text(v).startswith(needle)
+            )
         case "suffix":
+            if not could_be_in_number_text(needle):
+                if negate:
+                    return lambda v: (
+                        not v.endswith(needle) if isinstance(v, str) else type(v) in numbers
+                    )
+                return lambda v: isinstance(v, str) and v.endswith(needle)
             if negate:
-                return lambda v: isinstance(v, str) and not v.endswith(needle)
-            return lambda v: isinstance(v, str) and v.endswith(needle)
+                return lambda v: (
+                    not v.endswith(needle)
+                    if isinstance(v, str)
+                    else type(v) in numbers and not text(v).endswith(needle)
+                )
+            return lambda v: (
+                v.endswith(needle)
+                if isinstance(v, str)
+                else type(v) in numbers and text(v).endswith(needle)
+            )
         case "contains":
+            if not could_be_in_number_text(needle):
+                if negate:
+                    return lambda v: needle not in v if isinstance(v, str) else type(v) in numbers
+                return lambda v: isinstance(v, str) and needle in v
             if negate:
-                return lambda v: isinstance(v, str) and needle not in v
-            return lambda v: isinstance(v, str) and needle in v
+                return lambda v: (
+                    needle not in v
+                    if isinstance(v, str)
+                    else type(v) in numbers and needle not in text(v)
+                )
+            return lambda v: (
+                needle in v if isinstance(v, str) else type(v) in numbers and needle in text(v)
+            )
     raise AssertionError(value.match)
 
 
-def _json_number_test(op: Operator, number: Number) -> ValueTest:
-    compare = _COMPARE[op]
-    return lambda v: type(v) in _NUMBER_TYPES and compare(v, number)
+def _json_number_test(op: Operator, value: NumberValue) -> ValueTest:
+    """A number compares with JSON numbers by value. With `=` and `!=` it is also the unquoted
+    string it is written as, and compares with JSON strings by that text: `= 1` matches "1" but
+    not "1.0" or "01". `<`, `>`, `<=`, `>=` hold for JSON numbers only."""
+    compare, number, numbers = _COMPARE[op], value.value, _NUMBER_TYPES
+    if op == "=":
+        text = value.text
+        return lambda v: v == text if isinstance(v, str) else type(v) in numbers and v == number
+    if op == "!=":
+        text = value.text
+        return lambda v: v != text if isinstance(v, str) else type(v) in numbers and v != number
+    return lambda v: type(v) in numbers and compare(v, number)
 
 
 def _regex_test(source: str, *, negate: bool) -> ValueTest:
+    # Like string literals, a regex reads JSON strings as they are and numbers through their
+    # text; a space-delimited field is always a string.
     search = compile_regex(source).search
+    numbers = _NUMBER_TYPES
+    text = number_text
     if negate:
-        return lambda v: isinstance(v, str) and search(v) is None
-    return lambda v: isinstance(v, str) and search(v) is not None
+        return lambda v: (
+            search(v) is None
+            if isinstance(v, str)
+            else type(v) in numbers and search(text(v)) is None
+        )
+    return lambda v: (
+        search(v) is not None
+        if isinstance(v, str)
+        else type(v) in numbers and search(text(v)) is not None
+    )
 
 
 def all_of(tests: Sequence[ValueTest]) -> ValueTest:

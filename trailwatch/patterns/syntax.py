@@ -7,7 +7,7 @@ differ only in spacing or redundant parentheses give equal trees.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Final, Literal, TypeAlias
 
 PatternKind: TypeAlias = Literal["json", "term", "space"]
 Operator: TypeAlias = Literal["=", "!=", "<", ">", "<=", ">="]
@@ -55,12 +55,38 @@ Value: TypeAlias = StringValue | NumberValue | RegexValue
 # --- JSON patterns ------------------------------------------------------------------------
 
 
+class Wildcard:
+    """The `*` step of a selector (`$.a[*]`, `$.a.*`): every element of an array or every member
+    value of an object. There is one, `WILDCARD`; a member literally named `*` (`$.['*']`) is the
+    string "*" instead."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "WILDCARD"
+
+    def __reduce__(self) -> str:
+        # Pickled by name, so that it unpickles as the one `WILDCARD`.
+        return "WILDCARD"
+
+
+WILDCARD: Final = Wildcard()
+# One step of a selector: a member name, an array index, or the wildcard.
+PathStep: TypeAlias = str | int | Wildcard
+
+
 @dataclass(frozen=True, slots=True)
 class Selector:
-    """`$.a.b[0]` as the path ("a", "b", 0): names are `str`, array indexes `int`."""
+    """`$.a.b[0]` as the path ("a", "b", 0): names are `str`, array indexes `int`, `[*]` and `.*`
+    are `WILDCARD`; `$.['a.b']` is the one name "a.b"."""
 
-    path: tuple[str | int, ...]
+    path: tuple[PathStep, ...]
     text: str = field(compare=False)
+
+    @property
+    def multi(self) -> bool:
+        """Whether the selector can select several values (it has a wildcard step)."""
+        return WILDCARD in self.path
 
 
 @dataclass(frozen=True, slots=True)
