@@ -83,11 +83,31 @@ $(TOOLS)/%/.synced: tools/%/Pipfile.lock | $(PIPENV)
 	VIRTUAL_ENV=$(CURDIR)/$(TOOLS)/$* PIPENV_PIPFILE=tools/$*/Pipfile $(PIPENV) sync
 	touch $@
 
+# --- CDK Terrain, the second engine (README: "CDK Terrain") ---------------------------------
+# `make install CDK=cdktn` adds its environment, .tools/cdktn (tools/cdktn/Pipfile.lock, by the
+# .tools/%/.synced rule above), and its CLI, tools/cdktn/node_modules (tools/cdktn/package-lock.json);
+# `make synth CDK=cdktn` synthesizes with it. `make test` installs both: tests/test_cdk_engines.py
+# compares the engines. The default engine stays cdktf; stacks/aws.py picks it (TRAILWATCH_CDK).
+CDK ?= cdktf
+CDKTN_INSTALL := $(TOOLS)/cdktn/.synced tools/cdktn/node_modules/.installed
+ifeq ($(CDK),cdktn)
+install: $(CDKTN_INSTALL)
+CDK_PYTHON := TRAILWATCH_CDK=cdktn PATH=$(CURDIR)/$(TOOLS)/cdktn/bin:$$PATH $(TOOLS)/cdktn/bin/python
+else
+CDK_PYTHON := $(VENV)/bin/python
+endif
+test: $(CDKTN_INSTALL)
+
+tools/cdktn/node_modules/.installed: tools/cdktn/package-lock.json | $(TOOLS)/cdktn/.synced
+	PATH=$(CURDIR)/$(TOOLS)/cdktn/bin:$$PATH npm ci --prefix tools/cdktn --no-audit --no-fund --loglevel=error
+	touch $@
+# --- end CDK Terrain ------------------------------------------------------------------------
+
 demo: install
 	$(VENV)/bin/python -m trailwatch.tooling.demo
 
 synth: install
-	$(VENV)/bin/python main.py
+	$(CDK_PYTHON) main.py
 	@ls -1 cdktf.out/stacks
 
 # The fast loop: run after every change.

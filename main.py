@@ -15,8 +15,7 @@ def main() -> int:
     for warning in deployment.warnings:
         print(f"trailwatch: warning: {warning}", file=sys.stderr)
     # Imported after the config is known good: a bad config fails in well under a second.
-    from cdktf import App
-
+    from stacks.aws import App
     from stacks.target_stack import TargetStack
 
     # jsii creates only the last folder of the outdir.

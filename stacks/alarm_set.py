@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from constructs import Construct
-
 from stacks.aws import (
     CloudwatchLogMetricFilter,
     CloudwatchLogMetricFilterMetricTransformation,
     CloudwatchMetricAlarm,
+    Construct,
 )
 from trailwatch.spec import naming
 from trailwatch.spec.model import Alarm

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from constructs import Construct
-
-from stacks.aws import KmsAlias, KmsKey
+from stacks.aws import Construct, KmsAlias, KmsKey
 from stacks.policies import Where, key_policy
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from constructs import Construct
-
-from stacks.aws import SnsTopic, SnsTopicPolicy, SnsTopicSubscription
+from stacks.aws import Construct, SnsTopic, SnsTopicPolicy, SnsTopicSubscription
 from stacks.policies import Where, alarm_topic_policy
 from trailwatch.spec import naming
 from trailwatch.spec.config import Notifications as NotificationSettings

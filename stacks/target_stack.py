@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from cdktf import LocalBackend, S3Backend, TerraformStack
-from constructs import Construct
-
 from stacks.alarm_set import AlarmSet
 from stacks.aws import (
     AwsProvider,
     AwsProviderAssumeRole,
     AwsProviderDefaultTags,
     AwsProviderEndpoints,
+    Construct,
     DataAwsCallerIdentity,
     DataAwsPartition,
+    LocalBackend,
+    S3Backend,
+    TerraformStack,
 )
 from stacks.encryption import EncryptionKey
 from stacks.notifications import Notifications
@@ -128,7 +129,8 @@ class TargetStack(TerraformStack):
             encrypt=state.backend.encrypt,
         )
         if state.backend.use_lockfile:
-            # cdktf 0.21's S3Backend has no use_lockfile (S3-native locking, Terraform >= 1.10).
+            # cdktf 0.21's S3Backend has no use_lockfile (S3-native locking, Terraform >= 1.10);
+            # cdktn's has, but the override writes the same JSON under both engines.
             self.add_override("terraform.backend.s3.use_lockfile", True)
 
 

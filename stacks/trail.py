@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from constructs import Construct
-
 from stacks.aws import (
     Cloudtrail,
     CloudwatchLogGroup,
+    Construct,
     IamRole,
     IamRolePolicy,
     S3Bucket,
