@@ -36,7 +36,7 @@ help:
 	@echo "make lint     ruff and mypy"
 
 install: $(VENV)/.synced node_modules/.installed $(TOOLS)/terraform.rc \
-	$(TOOLS)/checkov/.synced $(TOOLS)/prowler/.synced
+	$(TOOLS)/checkov/.synced $(TOOLS)/parliament/.synced $(TOOLS)/prowler/.synced
 
 $(PIPENV):
 	$(PYTHON) -m venv $(TOOLS)

@@ -154,7 +154,7 @@ class Trail(Construct):
             "role-policy",
             name="deliver-to-log-group",
             role=role.id,
-            policy=trail_role_permissions(self.log_group.arn),
+            policy=trail_role_permissions(where, log_group_arn=self.log_group.arn),
         )
         role_policy.override_logical_id("delivery_role_policy")
 
