@@ -38,14 +38,15 @@ help:
 	@echo "make lint          ruff check and strict mypy (part of make check)"
 	@echo "make format        ruff format the tree"
 	@echo "make install       the app's environment, the cdktf CLI and Terraform's CLI config"
-	@echo "make install-audit checkov's and Prowler's own environments (for test and audit)"
+	@echo "                   (CDK=cdktn: also CDK Terrain's; make synth CDK=cdktn uses it)"
+	@echo "make install-audit checkov's, parliament's and Prowler's own environments (test, audit)"
 	@echo "make clean         remove synth output, emulator state and benchmark output"
 
 # What synth and the demo need. The auditors' environments take minutes and only test and audit
 # use them: they are install-audit's.
 install: $(VENV)/.synced node_modules/.installed $(TOOLS)/terraform.rc
 
-install-audit: $(TOOLS)/checkov/.synced $(TOOLS)/prowler/.synced
+install-audit: $(TOOLS)/checkov/.synced $(TOOLS)/parliament/.synced $(TOOLS)/prowler/.synced
 
 $(PIPENV):
 	@echo "==> pipenv $(PIPENV_VERSION) into $(TOOLS)/"

@@ -2,6 +2,10 @@
 
 Values such as the account id are Terraform references (cdktf tokens) rendered into strings, so
 every statement can be scoped by a condition on the exact account, trail or log group.
+
+Each function follows an AWS documentation page, named in its docstring; where a statement
+departs from the page, a comment says why. tests/test_parliament.py lints every synthesized
+document with parliament.
 """
 
 from __future__ import annotations
@@ -33,7 +37,20 @@ def document(*statements: Statement) -> str:
 def key_policy(
     where: Where, *, trail_arn: str | None, log_group_name: str | None, alarms: bool
 ) -> str:
-    """Who may use the customer key: the account's admins, and each service only for its job."""
+    """Who may use the customer key: the account's admins, and each service only for its job.
+
+    Follows, statement by statement:
+    - AccountAdministers: AWS KMS Developer Guide, "Default key policy" (allows access to the
+      AWS account and enables IAM policies).
+    - CloudTrail*: AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail"
+      (granting encrypt permissions, granting decrypt permissions, enable CloudTrail to describe
+      KMS key properties), each scoped by aws:SourceArn as that page recommends.
+    - CloudWatchLogsEncryptsLogGroup: Amazon CloudWatch Logs User Guide, "Encrypt log data in
+      CloudWatch Logs using AWS Key Management Service" (the key policy for one log group).
+    - CloudWatchAlarmsPublishToEncryptedTopic: Amazon SNS Developer Guide, "Enable
+      compatibility between event sources from AWS services and encrypted topics"
+      (cloudwatch.amazonaws.com).
+    """
     statements: list[Statement] = [
         {
             "Sid": "AccountAdministers",
@@ -74,7 +91,25 @@ def key_policy(
                 "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
             }
         )
+        # The trail's bucket encrypts with this key through an S3 Bucket Key: for such a bucket
+        # the page requires kms:Decrypt for CloudTrail, or creating or updating the trail with
+        # SSE-KMS fails. Its example has no condition; scoped by the trail like the others.
+        statements.append(
+            {
+                "Sid": "CloudTrailDecryptsForBucketKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+            }
+        )
     if log_group_name:
+        # The page's actions less kms:Describe*: DescribeKey carries no encryption context, so
+        # under this condition it was never granted. The page's ArnEquals becomes StringEquals:
+        # kms:EncryptionContext:* is a String key (Service Authorization Reference, "Actions,
+        # resources, and condition keys for AWS Key Management Service"); the value is one exact
+        # ARN, so both match the same requests.
         statements.append(
             {
                 "Sid": "CloudWatchLogsEncryptsLogGroup",
@@ -85,11 +120,10 @@ def key_policy(
                     "kms:Decrypt*",
                     "kms:ReEncrypt*",
                     "kms:GenerateDataKey*",
-                    "kms:Describe*",
                 ],
                 "Resource": "*",
                 "Condition": {
-                    "ArnEquals": {
+                    "StringEquals": {
                         "kms:EncryptionContext:aws:logs:arn": where.arn(
                             "logs", f"log-group:{log_group_name}"
                         )
@@ -113,7 +147,13 @@ def key_policy(
 
 
 def trail_bucket_policy(where: Where, *, bucket_arn: str, trail_arn: str) -> str:
-    """CloudTrail may check the ACL and write its own files; nobody may use plain HTTP."""
+    """CloudTrail may check the ACL and write its own files; nobody may use plain HTTP.
+
+    Follows the AWS CloudTrail User Guide, "Amazon S3 bucket policy for CloudTrail" (the
+    AWSCloudTrailAclCheck and AWSCloudTrailWrite statements with aws:SourceArn), and the Amazon
+    S3 User Guide, "Examples of Amazon S3 bucket policies" (deny requests that are not HTTPS:
+    aws:SecureTransport false).
+    """
     return document(
         {
             "Sid": "CloudTrailAclCheck",
@@ -148,7 +188,12 @@ def trail_bucket_policy(where: Where, *, bucket_arn: str, trail_arn: str) -> str
 
 
 def trail_role_trust(where: Where, *, trail_arn: str) -> str:
-    """Only this account's trail may assume the delivery role."""
+    """Only this account's trail may assume the delivery role.
+
+    Follows the AWS CloudTrail User Guide, "Sending events to CloudWatch Logs" (the role trusts
+    cloudtrail.amazonaws.com with sts:AssumeRole), with the aws:SourceAccount and aws:SourceArn
+    conditions of its "Cross-service confused deputy prevention" page.
+    """
     return document(
         {
             "Effect": "Allow",
@@ -162,20 +207,33 @@ def trail_role_trust(where: Where, *, trail_arn: str) -> str:
     )
 
 
-def trail_role_permissions(log_group_arn: str) -> str:
-    """The role's single statement: write log streams of one log group, nothing else."""
+def trail_role_permissions(where: Where, *, log_group_arn: str) -> str:
+    """The role's single statement: write CloudTrail's own log streams of one log group.
+
+    Follows the AWS CloudTrail User Guide, "Role policy document for CloudTrail to use
+    CloudWatch Logs for monitoring": logs:CreateLogStream and logs:PutLogEvents on the streams
+    CloudTrail names `<account>_CloudTrail_<trail home region>[_<n>]` ("CloudWatch log group and
+    log stream naming for CloudTrail"), so not on any other stream of the group.
+    """
     return document(
         {
             "Sid": "DeliverToOneLogGroup",
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": f"{log_group_arn}:log-stream:*",
+            "Resource": (
+                f"{log_group_arn}:log-stream:{where.account_id}_CloudTrail_{where.region}*"
+            ),
         }
     )
 
 
 def alarm_topic_policy(where: Where, *, topic_arn: str) -> str:
-    """Only this account's CloudWatch alarms may publish to the topic."""
+    """Only this account's CloudWatch alarms may publish to the topic.
+
+    Follows the Amazon SNS Developer Guide, "Example cases for Amazon SNS access control" (its
+    CloudWatch alarm case: cloudwatch.amazonaws.com may sns:Publish when aws:SourceArn is an
+    alarm ARN; and "aws:SourceAccount versus aws:SourceOwner"), for this region's alarms.
+    """
     return document(
         {
             "Sid": "AccountAlarmsPublish",

@@ -194,7 +194,7 @@ def _delivery_role(
         "role-policy",
         name="deliver-to-log-group",
         role=role.id,
-        policy=trail_role_permissions(log_group_arn),
+        policy=trail_role_permissions(where, log_group_arn=log_group_arn),
     )
     role_policy.override_logical_id("delivery_role_policy")
     return role, role_policy

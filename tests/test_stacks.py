@@ -90,7 +90,11 @@ def test_delivery_role_has_one_statement_for_its_log_streams(default_synth: Synt
         "Sid": "DeliverToOneLogGroup",
         "Effect": "Allow",
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": "${aws_cloudwatch_log_group.log_group.arn}:log-stream:*",
+        # Only the streams CloudTrail names <account>_CloudTrail_<home region>[_<n>].
+        "Resource": (
+            "${aws_cloudwatch_log_group.log_group.arn}:log-stream:"
+            "${data.aws_caller_identity.current.account_id}_CloudTrail_us-east-1*"
+        ),
     }
 
 
@@ -155,12 +159,14 @@ def test_key_rotates_and_lets_each_service_use_it_only_under_conditions(
         "AccountAdministers",
         "CloudTrailEncryptsLogs",
         "CloudTrailDescribesKey",
+        "CloudTrailDecryptsForBucketKey",
         "CloudWatchLogsEncryptsLogGroup",
         "CloudWatchAlarmsPublishToEncryptedTopic",
     }
     for sid in (
         "CloudTrailEncryptsLogs",
         "CloudTrailDescribesKey",
+        "CloudTrailDecryptsForBucketKey",
         "CloudWatchLogsEncryptsLogGroup",
         "CloudWatchAlarmsPublishToEncryptedTopic",
     ):
@@ -170,6 +176,21 @@ def test_key_rotates_and_lets_each_service_use_it_only_under_conditions(
     assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     logs = statements["CloudWatchLogsEncryptsLogGroup"]
     assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    # No kms:Describe*: DescribeKey carries no encryption context, so this statement can't grant it.
+    assert logs["Action"] == [
+        "kms:Encrypt*",
+        "kms:Decrypt*",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+    ]
+    assert logs["Condition"] == {
+        "StringEquals": {
+            "kms:EncryptionContext:aws:logs:arn": (
+                "arn:${data.aws_partition.current.partition}:logs:us-east-1:"
+                "${data.aws_caller_identity.current.account_id}:log-group:/trailwatch/primary/cloudtrail"
+            )
+        }
+    }
     # DescribeKey carries no encryption context: a statement conditioned on one would deny it.
     encrypt, describe = statements["CloudTrailEncryptsLogs"], statements["CloudTrailDescribesKey"]
     assert encrypt["Action"] == "kms:GenerateDataKey*"
@@ -178,6 +199,9 @@ def test_key_rotates_and_lets_each_service_use_it_only_under_conditions(
     assert describe["Condition"] == {
         "StringEquals": {"aws:SourceArn": encrypt["Condition"]["StringEquals"]["aws:SourceArn"]}
     }
+    # The bucket's S3 Bucket Key: CloudTrail needs kms:Decrypt to create or update the trail.
+    decrypt = statements["CloudTrailDecryptsForBucketKey"]
+    assert (decrypt["Action"], decrypt["Condition"]) == ("kms:Decrypt", describe["Condition"])
 
 
 def test_topic_is_encrypted_and_only_account_alarms_publish(default_synth: Synth) -> None:
