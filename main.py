@@ -3,7 +3,31 @@
 import sys
 
 from trailwatch.errors import TrailwatchError
-from trailwatch.spec.model import load_deployment
+from trailwatch.spec.config import EMULATOR_OUTDIR, REAL_OUTDIR, REPO_ROOT
+from trailwatch.spec.model import Deployment, load_deployment
+
+
+def outdir_problem(deployment: Deployment) -> str | None:
+    """Why the output folder is the wrong one for this deployment, or None.
+
+    The emulator's stacks and a real deployment's never share the repository's output folder:
+    each folder's `.terraform` remembers its backend, and switching gave Terraform's "Backend
+    configuration changed". `cdktf deploy` always sets CDKTF_OUTDIR (to `cdktf.out` unless given
+    `--output`), so that is where a mix-up shows.
+    """
+    outdir = deployment.outdir.resolve()
+    if deployment.endpoint_url and outdir == (REPO_ROOT / REAL_OUTDIR).resolve():
+        return (
+            f"TRAILWATCH_ENDPOINT_URL is set (the emulator) but the output folder is "
+            f"{REAL_OUTDIR}, the real deployment's: give cdktf `--output {EMULATOR_OUTDIR}` "
+            "(python main.py writes there by itself), or unset TRAILWATCH_ENDPOINT_URL"
+        )
+    if not deployment.endpoint_url and outdir == (REPO_ROOT / EMULATOR_OUTDIR).resolve():
+        return (
+            f"the output folder {EMULATOR_OUTDIR} is the emulator's but TRAILWATCH_ENDPOINT_URL "
+            f"is unset: a real deployment synthesizes into {REAL_OUTDIR}"
+        )
+    return None
 
 
 def main() -> int:
@@ -11,6 +35,10 @@ def main() -> int:
         deployment = load_deployment()
     except TrailwatchError as err:
         print(f"trailwatch: {err}", file=sys.stderr)
+        return 2
+    problem = outdir_problem(deployment)
+    if problem:
+        print(f"trailwatch: {problem}", file=sys.stderr)
         return 2
     for warning in deployment.warnings:
         print(f"trailwatch: warning: {warning}", file=sys.stderr)

@@ -95,10 +95,11 @@ def markdown(report: CoverageReport) -> str:
 
 
 def show(report: CoverageReport) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from trailwatch.cli.console import console as make_console
+
+    console = make_console()
     for framework in report.frameworks:
         claim = f", claimed by profile {report.profile}" if framework.claimed else ""
         table = Table(

@@ -70,9 +70,9 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, indent=2))
     else:
-        from rich.console import Console
+        from trailwatch.cli.console import console as make_console
 
-        console = Console()
+        console = make_console()
         for drill in drills:
             _print_drill(console, drill, waited=args.wait)
         _print_not_drillable(console, drills)

@@ -71,8 +71,7 @@ def parse_size(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+    from trailwatch.cli.console import console as make_console
     from trailwatch.replay import replay
     from trailwatch.replay.records import ReadLimits, check_paths
     from trailwatch.spec.model import load_deployment
@@ -85,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         "max_document_bytes": args.max_document_bytes,
     }
     limits = ReadLimits(**{name: size for name, size in sizes.items() if size is not None})
-    stderr = Console(stderr=True)
+    stderr = make_console(stderr=True)
     if stderr.is_terminal:
         result = _replay_with_progress(paths, deployment, stderr, limits=limits)
     else:
@@ -93,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
-        _print_report(result, Console())
+        _print_report(result, make_console())
     if result.records == 0 and (result.skipped or not result.files):
         print("trailwatch: no CloudTrail record could be read", file=sys.stderr)
         return exit_codes.FINDINGS

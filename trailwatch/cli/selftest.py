@@ -14,9 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
+    from trailwatch.cli.console import console as make_console
     from trailwatch.replay.evidence import MIN_SAMPLES, check_evidence
     from trailwatch.spec.model import load_deployment
 
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), indent=2))
         return code
 
-    console = Console()
+    console = make_console()
     table = Table(title=f"Event samples, profile {report.profile}")
     for column in ("event", "must match", "must not match", "result"):
         table.add_column(column)

@@ -64,9 +64,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
-        from rich.console import Console
+        from trailwatch.cli.console import console as make_console
 
-        console = Console()
+        console = make_console()
         for stack_report in result.stacks:
             _print_report(console, stack_report)
         for orphan_report in result.orphans:

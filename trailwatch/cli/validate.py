@@ -19,9 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
+    from trailwatch.cli.console import console as make_console
     from trailwatch.spec.model import load_deployment
 
     deployment = load_deployment(args.config)
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             f"{alarm.settings.threshold:g}",
             "yes" if alarm.exact else ("exclusion" if alarm.exclusions else "variant"),
         )
-    console = Console()
+    console = make_console()
     console.print(table)
     _warn(deployment.warnings)
     for target in deployment.targets:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _warn(warnings: tuple[str, ...]) -> None:
-    from rich.console import Console
+    from trailwatch.cli.console import console as make_console
 
     for warning in warnings:
-        Console(stderr=True).print(f"[yellow]warning:[/yellow] {warning}")
+        make_console(stderr=True).print(f"[yellow]warning:[/yellow] {warning}")

@@ -405,6 +405,12 @@ class Config(_Strict):
         return self
 
 
+# Where synth writes when CDKTF_OUTDIR is unset, relative to the working directory: the emulator's
+# stacks never share a folder with a real deployment's (Terraform would see its backend change).
+REAL_OUTDIR = "cdktf.out"
+EMULATOR_OUTDIR = ".emulator/cdktf.out"
+
+
 class Environment(_Strict):
     """trailwatch's environment variables, read once."""
 
@@ -423,7 +429,10 @@ class Environment(_Strict):
             return cls(
                 config_path=Path(env.get("TRAILWATCH_CONFIG") or DEFAULT_CONFIG),
                 endpoint_url=env.get("TRAILWATCH_ENDPOINT_URL") or None,
-                outdir=Path(env.get("CDKTF_OUTDIR") or "cdktf.out"),
+                outdir=Path(
+                    env.get("CDKTF_OUTDIR")
+                    or (EMULATOR_OUTDIR if env.get("TRAILWATCH_ENDPOINT_URL") else REAL_OUTDIR)
+                ),
             )
         except ValidationError as err:
             raise ConfigError(

