@@ -31,7 +31,7 @@ ifneq ($(CI),)
 export TRAILWATCH_REQUIRE_TOOLS := 1
 endif
 
-.PHONY: help install install-audit check test test-slow synth demo emulator audit bench lint format clean
+.PHONY: help install install-audit check test synth demo emulator audit bench lint format clean
 
 help:
 	@echo "make demo          deploy every target onto the local AWS emulator, show state and drill"

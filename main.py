@@ -32,7 +32,8 @@ def outdir_problem(deployment: Deployment) -> str | None:
 
 def main() -> int:
     try:
-        deployment = load_deployment()
+        # Events whose samples do not prove their deployed pattern are refused before synth.
+        deployment = load_deployment(prove_samples=True)
     except TrailwatchError as err:
         print(f"trailwatch: {err}", file=sys.stderr)
         return 2

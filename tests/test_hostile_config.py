@@ -7,6 +7,7 @@ refuse each with one line on stderr naming the file, no traceback, and write not
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,12 +26,6 @@ from trailwatch.spec.model import Deployment, load_deployment
 VPC = yaml.safe_load((REPO / "events" / "vpc-changes.yaml").read_text())
 # A regression must fail, not hang: the alias bomb took minutes and gigabytes.
 TIMEOUT = 20
-# load_deployment(prove_samples=True) refuses unproven events; the two commands that deploy or
-# check before deploying pass it once trailwatch/cli/validate.py and main.py do (their owners'
-# one-line change). Strict: these fail loudly as soon as they pass, to drop the mark.
-ASKS_FOR_PROOF = pytest.mark.xfail(
-    strict=True, reason="validate.py and main.py do not pass prove_samples=True yet"
-)
 
 
 def bomb(levels: int = 9) -> str:
@@ -239,7 +234,6 @@ WRONG_SAMPLES = {
 }
 
 
-@ASKS_FOR_PROOF
 def test_events_whose_samples_fail_or_are_missing_are_refused_one_line_each(
     tmp_path: Path,
 ) -> None:
@@ -291,6 +285,21 @@ def test_an_event_that_says_why_it_has_no_samples_is_deployed(tmp_path: Path) ->
     reason = "no record of it can be shared"
     config = with_event_file(tmp_path, yaml.safe_dump({**bare, "no_samples_reason": reason}))
     assert proven(config, tmp_path).alarm("my-event").event.no_samples_reason == reason
+
+
+def test_trailwatch_test_counts_an_event_with_a_reason_as_proven(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trailwatch.cli import main
+
+    bare = {k: v for k, v in event().items() if k != "samples"}
+    reason = "no record of it can be shared"
+    config = with_event_file(tmp_path, yaml.safe_dump({**bare, "no_samples_reason": reason}))
+    assert main(["test", "--json", "--config", str(config)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["events"]["my-event"] == {"ok": True, "match": 0, "no_match": 0, "failures": []}
+    assert main(["test", "--config", str(config)]) == 0
+    assert f"no samples: {reason}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -374,7 +383,7 @@ def hostile_event_dir(workdir: Path, text: str) -> dict[str, Any]:
         ("alias bomb", "more than 50,000 values"),
         ("deep nesting", "nested more than 100 levels deep"),
         ("unknown region", "targets[1].region: not an AWS region botocore knows"),
-        pytest.param("failing samples", "my-event.yaml: samples: ", marks=ASKS_FOR_PROOF),
+        pytest.param("failing samples", "my-event.yaml: samples: "),
     ],
 )
 def test_main_refuses_with_one_line_and_writes_no_stack(

@@ -14,6 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     from trailwatch.cli.console import console as make_console
@@ -38,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
             verdict = f"[red]FAIL ({len(r.failures)})[/red]"
         elif not r.enough:
             verdict = f"[yellow]needs {MIN_SAMPLES}+{MIN_SAMPLES} samples[/yellow]"
+        elif r.no_samples_reason is not None and not r.samples:
+            verdict = f"[dim]no samples: {escape(r.no_samples_reason)}[/dim]"
         else:
             verdict = "[green]ok[/green]"
         table.add_row(

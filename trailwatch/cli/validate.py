@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from trailwatch.cli.console import console as make_console
     from trailwatch.spec.model import load_deployment
 
-    deployment = load_deployment(args.config)
+    deployment = load_deployment(args.config, prove_samples=True)
     if args.json:
         print(json.dumps(deployment.to_json(), indent=2))
         _warn(deployment.warnings)

@@ -31,6 +31,9 @@ class EventEvidence:
 
     event_id: str
     samples: tuple[SampleResult, ...]
+    # The event file's `no_samples_reason`: why it proves nothing with records (an event no
+    # record can show, say). Such an event counts as proven only while it has no samples.
+    no_samples_reason: str | None = None
 
     def count(self, *, should_match: bool) -> int:
         return sum(1 for s in self.samples if s.should_match == should_match)
@@ -41,6 +44,8 @@ class EventEvidence:
 
     @property
     def enough(self) -> bool:
+        if self.no_samples_reason is not None and not self.samples:
+            return True
         return (
             self.count(should_match=True) >= MIN_SAMPLES
             and self.count(should_match=False) >= MIN_SAMPLES
@@ -96,5 +101,5 @@ def check_evidence(deployment: Deployment) -> EvidenceReport:
             for should_match, group in ((True, samples.match), (False, samples.no_match))
             for s in group
         ]
-        results.append(EventEvidence(alarm.id, tuple(outcomes)))
+        results.append(EventEvidence(alarm.id, tuple(outcomes), alarm.event.no_samples_reason))
     return EvidenceReport(deployment.profile, tuple(results))
