@@ -3,6 +3,7 @@
 import sys
 
 from trailwatch.errors import TrailwatchError
+from trailwatch.replay.evidence import prove_samples
 from trailwatch.spec.config import EMULATOR_OUTDIR, REAL_OUTDIR, REPO_ROOT
 from trailwatch.spec.model import Deployment, load_deployment
 
@@ -33,7 +34,7 @@ def outdir_problem(deployment: Deployment) -> str | None:
 def main() -> int:
     try:
         # Events whose samples do not prove their deployed pattern are refused before synth.
-        deployment = load_deployment(prove_samples=True)
+        deployment = prove_samples(load_deployment())
     except TrailwatchError as err:
         print(f"trailwatch: {err}", file=sys.stderr)
         return 2

@@ -70,7 +70,7 @@ def _register_bare_package() -> None:
 
 
 # What the stacks use: the engine's core classes, and the provider classes by resource module.
-CORE_CLASSES = ("App", "LocalBackend", "S3Backend", "TerraformStack")
+CORE_CLASSES = ("App", "LocalBackend", "S3Backend", "TerraformStack", "Testing")
 PROVIDER_CLASSES = {
     "cloudtrail": ("Cloudtrail",),
     "cloudwatch_log_group": ("CloudwatchLogGroup",),
@@ -139,7 +139,7 @@ def _load() -> dict[str, object]:
 if TYPE_CHECKING:
     # Type checkers see the default engine's classes (cdktn's have the same API). These
     # imports and the tables above name the same classes: tests/test_cdk_engines.py checks.
-    from cdktf import App, LocalBackend, S3Backend, TerraformStack
+    from cdktf import App, LocalBackend, S3Backend, TerraformStack, Testing
     from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail
     from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
     from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
@@ -238,5 +238,6 @@ __all__ = [
     "SnsTopicPolicy",
     "SnsTopicSubscription",
     "TerraformStack",
+    "Testing",
     "choose_engine",
 ]

@@ -25,9 +25,7 @@ from trailwatch.spec import naming
 from trailwatch.spec.config import CreateTrail, Target
 from trailwatch.spec.config import LocalBackend as LocalBackendSettings
 from trailwatch.spec.model import Deployment
-
-# Every service the stacks call; the emulator serves them all on one endpoint.
-EMULATED_SERVICES = ("cloudtrail", "cloudwatch", "iam", "kms", "logs", "s3", "sns", "sts")
+from trailwatch.tooling.terraform import EMULATED_SERVICES
 
 
 class TargetStack(TerraformStack):

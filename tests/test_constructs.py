@@ -24,10 +24,9 @@ def synth_in_process(build: Any) -> dict[str, Any]:
     `Testing.synth_scope` would be the natural call, but jsii cannot hand it a Python callback;
     `Testing.app()` + `Testing.synth(stack)` is the same synthesis, in this process.
     """
-    from cdktf import TerraformStack
-    from cdktf import Testing as CdkTesting  # pytest would collect a class named Testing
-
-    from stacks.aws import AwsProvider
+    # Through the seam, like every stack module; renamed: pytest collects classes named Test*.
+    from stacks.aws import AwsProvider, TerraformStack
+    from stacks.aws import Testing as CdkTesting
 
     stack = TerraformStack(CdkTesting.app(), "construct-under-test")
     AwsProvider(stack, "aws", region=WHERE_ARGS["region"])

@@ -19,6 +19,7 @@ import yaml
 
 from tests.helpers import REPO, default_config, run_synth
 from trailwatch.errors import CatalogError, ConfigError
+from trailwatch.replay.evidence import prove_samples
 from trailwatch.spec import yaml_files
 from trailwatch.spec.config import Environment, known_regions
 from trailwatch.spec.model import Deployment, load_deployment
@@ -256,7 +257,7 @@ def test_events_whose_samples_fail_or_are_missing_are_refused_one_line_each(
 
 def proven(config: Path, tmp_path: Path) -> Deployment:
     env = Environment(config_path=config, outdir=tmp_path / "out")
-    return load_deployment(config, env, prove_samples=True)
+    return prove_samples(load_deployment(config, env))
 
 
 def test_too_few_samples_are_refused(tmp_path: Path) -> None:

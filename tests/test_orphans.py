@@ -179,6 +179,25 @@ def test_plan_report_flags_the_removed_targets_alarms_as_a_weakening(orphans: Or
     assert f"#### {GONE} (eu-west-1)" in out
 
 
+def test_saved_plans_keep_the_removed_target_so_a_gate_on_them_fails(
+    orphans: Orphans, tmp_path: Path
+) -> None:
+    # plan.yml's gate reads the saved plans, not the --stacks run: the removal must be there.
+    lab = orphans.lab
+    saved = tmp_path / "plans"
+    code, _out, err = lab.cli(["plan-report", "--stacks", "--save-plans", str(saved)])
+    assert code == 0, err
+    assert sorted(p.name for p in saved.iterdir()) == [f"{GONE}.json", f"{KEPT}.json"]
+    gate = ["plan-report", "--fail-on-weakening", "--format", "json"]
+    code, out, err = lab.cli([*gate, *(str(p) for p in sorted(saved.iterdir()))])
+    assert code == 1, err
+    first = json.loads(out)["findings"][0]
+    assert first["reason"].startswith("target removed from the config: gone's alarms")
+    # The kept stack's plan alone passes the same gate.
+    code, _out, err = lab.cli([*gate, str(saved / f"{KEPT}.json")])
+    assert code == 0, err
+
+
 def test_destroy_refuses_a_configured_target_an_unknown_name_and_no_confirmation(
     orphans: Orphans,
 ) -> None:
@@ -322,13 +341,6 @@ def test_a_destroy_plan_of_state_keeps_index_keys_and_masks_sensitive_values() -
     reasons = {f.reason for f in review([plan]).findings}
     assert "topic subscription removed: email (sensitive)" in reasons
     assert not any("a@example.com" in reason for reason in reasons)
-
-
-def test_the_emulator_services_match_the_stacks() -> None:
-    from stacks.target_stack import EMULATED_SERVICES
-    from trailwatch.tooling import terraform
-
-    assert terraform.EMULATED_SERVICES == EMULATED_SERVICES
 
 
 def test_an_unreadable_orphan_state_file_is_one_clear_error(

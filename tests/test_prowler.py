@@ -129,7 +129,7 @@ def test_prowler_fails_a_check_whose_alarm_is_disabled(synth_config: SynthFactor
 def test_frameworks_data_holds_prowlers_own_regexes(
     securityhub_profile: dict[str, dict[str, Any]],
 ) -> None:
-    # trailwatch coverage judges Prowler's checks from trailwatch/frameworks.yaml without
+    # trailwatch coverage judges Prowler's checks from trailwatch/spec/frameworks.yaml without
     # importing Prowler; the data must build exactly the regex each check hands its matcher.
     checks = securityhub_profile["trailwatch-primary"]
     for check in frameworks().prowler_checks():

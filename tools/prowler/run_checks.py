@@ -13,7 +13,7 @@ only the API calls are replaced by the stack's contents.
 Each file is judged as its own account: a stack must pass on its own. Output, one object per
 file: {check_id: {"status": "PASS"|"FAIL"|"MANUAL", "detail": ..., "regex": ...}}; "regex" is
 the pattern a metric-filter check handed to Prowler's matcher, so tests can compare it with the
-expectations trailwatch keeps as data (trailwatch/frameworks.yaml).
+expectations trailwatch keeps as data (trailwatch/spec/frameworks.yaml).
 
 This runs in the prowler environment (tools/prowler/Pipfile); it imports nothing of trailwatch,
 so it also reads the stacks independently of trailwatch's own reader.

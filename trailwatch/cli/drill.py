@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from trailwatch.drill import AwsClients, drill_target, wait_for_alarms
+    from trailwatch.drill import AwsClients, DrillReport, drill_target, wait_for_alarms
     from trailwatch.errors import TrailwatchError
     from trailwatch.spec.model import load_deployment
 
@@ -59,16 +59,10 @@ def run(args: argparse.Namespace) -> int:
         drills = wait_for_alarms(
             deployment, drills, lambda t: clients[t.name], timeout=args.wait_timeout
         )
-    ok = all(d.ok for d in drills)
-    if args.wait:
-        ok = ok and all(a.state == "ALARM" for d in drills for a in d.alarms)
+    report = DrillReport(endpoint, drills, waited=args.wait)
+    ok = report.ok
     if args.json:
-        payload = {
-            "ok": ok,
-            "endpoint_url": endpoint,
-            "targets": [d.to_json() for d in drills],
-        }
-        print(json.dumps(payload, indent=2))
+        print(json.dumps(report.to_json(), indent=2))
     else:
         from trailwatch.cli.console import console as make_console
 

@@ -22,9 +22,10 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from trailwatch.cli.console import console as make_console
+    from trailwatch.replay.evidence import prove_samples
     from trailwatch.spec.model import load_deployment
 
-    deployment = load_deployment(args.config, prove_samples=True)
+    deployment = prove_samples(load_deployment(args.config))
     if args.json:
         print(json.dumps(deployment.to_json(), indent=2))
         _warn(deployment.warnings)

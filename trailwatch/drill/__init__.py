@@ -25,6 +25,7 @@ from trailwatch.drill.records import cloudtrail_record
 from trailwatch.drill.run import (
     AlarmState,
     CallResult,
+    DrillReport,
     NotDrillable,
     TargetDrill,
     drill_target,
@@ -44,6 +45,7 @@ __all__ = [
     "CallResult",
     "Identity",
     "NotDrillable",
+    "DrillReport",
     "TargetDrill",
     "cloudtrail_record",
     "drill_target",

@@ -106,6 +106,31 @@ class TargetDrill:
         }
 
 
+@dataclass(frozen=True)
+class DrillReport:
+    """One `trailwatch drill` run: every target's drill, and whether the run passed."""
+
+    endpoint_url: str | None
+    drills: tuple[TargetDrill, ...]
+    # With --wait, a drilled event's alarm must also have reached ALARM.
+    waited: bool = False
+
+    @property
+    def ok(self) -> bool:
+        ok = all(d.ok for d in self.drills)
+        if self.waited:
+            ok = ok and all(a.state == "ALARM" for d in self.drills for a in d.alarms)
+        return ok
+
+    def to_json(self) -> dict[str, Any]:
+        """The `trailwatch drill --json` document."""
+        return {
+            "ok": self.ok,
+            "endpoint_url": self.endpoint_url,
+            "targets": [d.to_json() for d in self.drills],
+        }
+
+
 # --- how to test what the drill does not ---------------------------------------------------
 
 NO_SAFE_CALL = "trailwatch knows no safe call for it"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from trailwatch.errors import CatalogError
 from trailwatch.patterns import compile_pattern
-from trailwatch.spec.model import Deployment
+from trailwatch.spec.model import Alarm, Deployment
 
 # An event proves its pattern with at least this many records of each kind.
 MIN_SAMPLES = 2
@@ -103,3 +104,46 @@ def check_evidence(deployment: Deployment) -> EvidenceReport:
         ]
         results.append(EventEvidence(alarm.id, tuple(outcomes), alarm.event.no_samples_reason))
     return EvidenceReport(deployment.profile, tuple(results))
+
+
+def prove_samples(deployment: Deployment) -> Deployment:
+    """Every enabled event proves the pattern it deploys with its samples, or says why it has none.
+
+    The pattern is the deployed one, after the profile and the config's exclusions: an exclusion
+    that drops a record the event's samples must match is the config's doing, and says so.
+    """
+    problems = []
+    for evidence in check_evidence(deployment).failed:
+        alarm = deployment.alarm(evidence.event_id)
+        event = alarm.event
+        variant = event.profiles.get(deployment.profile)
+        field = (
+            f"profiles.{deployment.profile}.samples" if variant and variant.samples else "samples"
+        )
+        where = f"{deployment.catalog.source(event.id)}: {field}:"
+        if evidence.failures:
+            wrong = dict.fromkeys(
+                f"{s.note!r} "
+                + ("should match but does not" if s.should_match else "matches but should not")
+                for s in evidence.failures
+            )
+            problems.append(
+                f"{where} " + "; ".join(wrong) + f" ({_deployed(deployment, alarm)}; "
+                "`trailwatch test` shows every sample)"
+            )
+        else:
+            problems.append(
+                f"{where} {evidence.count(should_match=True)} that must match and "
+                f"{evidence.count(should_match=False)} that must not; an enabled event needs at "
+                f"least {MIN_SAMPLES} of each, or no_samples_reason: saying why it has none"
+            )
+    if problems:
+        raise CatalogError("\n".join(problems))
+    return deployment
+
+
+def _deployed(deployment: Deployment, alarm: Alarm) -> str:
+    """Which pattern the samples ran against, in words."""
+    changes = [f"profile {deployment.profile}"] if alarm.event.profiles else []
+    changes += [f"exclusions.{name}" for name in alarm.exclusions]
+    return "the deployed pattern" + (", with " + ", ".join(changes) if changes else "")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trailwatch.errors import CatalogError, ConfigError
+from trailwatch.errors import ConfigError
 from trailwatch.spec import naming
 from trailwatch.spec.catalog import (
     MAX_PATTERN_LENGTH,
@@ -277,62 +277,12 @@ def check_names(deployment: Deployment) -> None:
                 )
 
 
-def check_samples(deployment: Deployment) -> None:
-    """Every enabled event proves the pattern it deploys with its samples, or says why it has none.
-
-    The pattern is the deployed one, after the profile and the config's exclusions: an exclusion
-    that drops a record the event's samples must match is the config's doing, and says so.
-    """
-    # Imported here: the evidence module reads this one's Deployment.
-    from trailwatch.replay.evidence import MIN_SAMPLES, check_evidence
-
-    problems = []
-    for evidence in check_evidence(deployment).failed:
-        alarm = deployment.alarm(evidence.event_id)
-        event = alarm.event
-        if event.no_samples_reason is not None and not evidence.samples:
-            continue
-        variant = event.profiles.get(deployment.profile)
-        field = (
-            f"profiles.{deployment.profile}.samples" if variant and variant.samples else "samples"
-        )
-        where = f"{deployment.catalog.source(event.id)}: {field}:"
-        if evidence.failures:
-            wrong = dict.fromkeys(
-                f"{s.note!r} "
-                + ("should match but does not" if s.should_match else "matches but should not")
-                for s in evidence.failures
-            )
-            problems.append(
-                f"{where} " + "; ".join(wrong) + f" ({_deployed(deployment, alarm)}; "
-                "`trailwatch test` shows every sample)"
-            )
-        else:
-            problems.append(
-                f"{where} {evidence.count(should_match=True)} that must match and "
-                f"{evidence.count(should_match=False)} that must not; an enabled event needs at "
-                f"least {MIN_SAMPLES} of each, or no_samples_reason: saying why it has none"
-            )
-    if problems:
-        raise CatalogError("\n".join(problems))
-
-
-def _deployed(deployment: Deployment, alarm: Alarm) -> str:
-    """Which pattern the samples ran against, in words."""
-    changes = [f"profile {deployment.profile}"] if alarm.event.profiles else []
-    changes += [f"exclusions.{name}" for name in alarm.exclusions]
-    return "the deployed pattern" + (", with " + ", ".join(changes) if changes else "")
-
-
-def build_deployment(
-    config: Config, config_path: Path, env: Environment, *, prove_samples: bool = False
-) -> Deployment:
+def build_deployment(config: Config, config_path: Path, env: Environment) -> Deployment:
     """Resolve a validated config against the built-in and the config's extra event folders.
 
-    With `prove_samples`, an enabled event whose samples do not prove its deployed pattern is
-    refused (`check_samples`): `trailwatch validate` and synth (main.py) ask for that. The other
-    commands load such an event, so that `trailwatch test` can report each sample and replay
-    can help find the records a new event's samples should be.
+    An event whose samples do not prove its pattern still loads here, so that `trailwatch test`
+    can report each sample; `trailwatch validate` and synth (main.py) then refuse it with
+    `trailwatch.replay.evidence.prove_samples`.
     """
     directories = [BUILTIN_EVENTS] + [
         (config_path.parent / d).resolve() for d in config.event_directories
@@ -350,19 +300,11 @@ def build_deployment(
         check_names(deployment)
     except ConfigError as err:
         raise ConfigError(f"{config_path}: {err}") from None
-    if prove_samples:
-        check_samples(deployment)
     return deployment
 
 
-def load_deployment(
-    config_path: Path | None = None, env: Environment | None = None, *, prove_samples: bool = False
-) -> Deployment:
-    """Read config (TRAILWATCH_CONFIG or ./trailwatch.yaml) and catalog into the model.
-
-    `prove_samples`: refuse enabled events whose samples do not prove them (see
-    `build_deployment`).
-    """
+def load_deployment(config_path: Path | None = None, env: Environment | None = None) -> Deployment:
+    """Read config (TRAILWATCH_CONFIG or ./trailwatch.yaml) and catalog into the model."""
     env = env or Environment.from_os()
     path = config_path or env.config_path
-    return build_deployment(read_config(path), path, env, prove_samples=prove_samples)
+    return build_deployment(read_config(path), path, env)

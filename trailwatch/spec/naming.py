@@ -73,6 +73,9 @@ def event_of_filter(logical_id: str) -> str | None:
 
 def event_of_alarm(logical_id: str) -> str | None:
     """The event id behind an alarm's logical id; None when trailwatch did not name it."""
-    if not logical_id.startswith(_ALARM_PREFIX) or logical_id.startswith(_SUBSCRIPTION_PREFIX):
+    # The topic's ids share the prefix: `alarm_topic` is no event's alarm.
+    if not logical_id.startswith(_ALARM_PREFIX) or logical_id == TOPIC_ID:
+        return None
+    if logical_id.startswith((_SUBSCRIPTION_PREFIX, TOPIC_POLICY_ID)):
         return None
     return logical_id.removeprefix(_ALARM_PREFIX).replace("_", "-")

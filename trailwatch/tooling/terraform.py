@@ -255,8 +255,8 @@ class Terraform:
         return f"{self.stack}: terraform {command} failed (exit {code}): {detail}"
 
 
-# Every service the stacks call; the emulator serves them all on one endpoint. The same list as
-# `stacks/target_stack.py`'s, which cannot be imported without cdktf (a test compares them).
+# Every service the stacks call; the emulator serves them all on one endpoint. The stacks'
+# provider block (stacks/target_stack.py) and `trailwatch destroy`'s read this one list.
 EMULATED_SERVICES = ("cloudtrail", "cloudwatch", "iam", "kms", "logs", "s3", "sns", "sts")
 
 

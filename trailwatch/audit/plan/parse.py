@@ -190,18 +190,26 @@ def parse_plan(
         source=source,
         region=_provider_constant(data, "region"),
         changes=tuple(sorted(changes, key=lambda c: c.address)),
+        removed_target=data.get(REMOVED_TARGET_KEY) is True,
     )
 
 
-def destroy_plan(
-    state: Mapping[str, Any], *, stack: str, source: str, region: str | None
-) -> StackPlan:
-    """Every managed resource of a raw state (format 4) deleted: the plan of a removed target.
+# A key of trailwatch's own in a plan document it writes for a removed target (Terraform's
+# plan JSON has no such key): read back, the plan is reviewed as a removed target again.
+REMOVED_TARGET_KEY = "trailwatch_removed_target"
+
+
+def destroy_plan_document(
+    state: Mapping[str, Any], *, source: str, region: str | None
+) -> dict[str, Any]:
+    """Every managed resource of a raw state (format 4) deleted, as plan JSON.
 
     A target removed from the config leaves its stack deployed, and cdktf no longer synthesizes
     it, so there is nothing for Terraform to plan. The config now says the stack should not
     exist: this is the plan `terraform plan -destroy` would make (every resource in state, each
-    deleted, its state values as `before`), built from the state itself, without Terraform.
+    deleted, its state values as `before`), built from the state itself, without Terraform, in
+    the shape of `terraform show -json` so that `plan-report --save-plans` can keep it and a CI
+    gate reading the saved plans sees the removed target too.
     """
     changes = []
     try:
@@ -213,27 +221,38 @@ def destroy_plan(
             for instance in resource.get("instances") or []:
                 key = instance.get("index_key")
                 changes.append(
-                    ResourceChange(
-                        address=base if key is None else f"{base}[{json.dumps(key)}]",
-                        type=resource["type"],
-                        action="delete",
-                        before=instance.get("attributes") or {},
-                        after={},
-                        after_unknown={},
-                        before_sensitive=_sensitive(instance.get("sensitive_attributes")),
-                        after_sensitive={},
-                        replace_paths=frozenset(),
-                    )
+                    {
+                        "address": base if key is None else f"{base}[{json.dumps(key)}]",
+                        "mode": "managed",
+                        "type": resource["type"],
+                        "name": resource["name"],
+                        "change": {
+                            "actions": ["delete"],
+                            "before": instance.get("attributes") or {},
+                            "after": None,
+                            "after_unknown": {},
+                            "before_sensitive": _sensitive(instance.get("sensitive_attributes")),
+                            "after_sensitive": False,
+                        },
+                    }
                 )
     except (KeyError, TypeError, AttributeError) as err:
         raise PlanError(f"{source}: not a Terraform state file ({err})") from None
-    return StackPlan(
-        stack=stack,
-        source=source,
-        region=region,
-        changes=tuple(sorted(changes, key=lambda c: c.address)),
-        removed_target=True,
-    )
+    provider = {"expressions": {"region": {"constant_value": region}}} if region else {}
+    return {
+        "format_version": "1.2",
+        REMOVED_TARGET_KEY: True,
+        "resource_changes": changes,
+        "configuration": {"provider_config": {"aws": provider}},
+    }
+
+
+def destroy_plan(
+    state: Mapping[str, Any], *, stack: str, source: str, region: str | None
+) -> StackPlan:
+    """The plan of a removed target (see `destroy_plan_document`), ready for review."""
+    document = destroy_plan_document(state, source=source, region=region)
+    return parse_plan(document, source=source, stack=stack)
 
 
 def _sensitive(paths: Any) -> dict[str, bool]:

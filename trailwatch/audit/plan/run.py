@@ -3,8 +3,9 @@
 Stacks no target names any more (a target removed from the config, its state still holding
 resources: `trailwatch.inventory.state.orphaned_states`) cannot be planned, cdktf no longer
 synthesizes them. Each gets the plan its removal means instead, built from its state without
-Terraform (`parse.destroy_plan`: every resource deleted), which review flags as a removed target.
-Those synthetic plans are not written to `save_to`: they are no `terraform show -json` output.
+Terraform (`parse.destroy_plan_document`: every resource deleted, in plan JSON's shape), which
+review flags as a removed target. `save_to` keeps those too (`<stack>.json`, marked as a removed
+target), so a gate that reads the saved plans sees the removal as well.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trailwatch.audit.plan.parse import StackPlan, destroy_plan, parse_plan
+from trailwatch.audit.plan.parse import StackPlan, destroy_plan_document, parse_plan
 from trailwatch.errors import TrailwatchError
 
 if TYPE_CHECKING:
@@ -60,10 +61,10 @@ def plan_stacks(deployment: Deployment, save_to: Path | None = None) -> list[Sta
 
         with ThreadPoolExecutor(max_workers=PARALLEL_PLANS) as pool:
             plans = list(pool.map(plan_one, range(len(deployment.targets))))
-    return plans + orphan_plans(deployment)
+    return plans + orphan_plans(deployment, save_to)
 
 
-def orphan_plans(deployment: Deployment) -> list[StackPlan]:
+def orphan_plans(deployment: Deployment, save_to: Path | None = None) -> list[StackPlan]:
     """The plan of every orphaned stack: all its resources deleted (see the module docstring)."""
     from trailwatch.inventory.state import orphaned_states
 
@@ -79,14 +80,13 @@ def orphan_plans(deployment: Deployment) -> list[StackPlan]:
             flush=True,
         )
         regions = state.regions()
-        plans.append(
-            destroy_plan(
-                state.data,
-                stack=state.stack,
-                source=state.source,
-                region=regions[0] if regions else None,
-            )
+        document = destroy_plan_document(
+            state.data, source=state.source, region=regions[0] if regions else None
         )
+        if save_to:
+            save_to.mkdir(parents=True, exist_ok=True)
+            (save_to / f"{state.stack}.json").write_text(json.dumps(document), encoding="utf-8")
+        plans.append(parse_plan(document, source=state.source, stack=state.stack))
     return plans
 
 
