@@ -91,6 +91,7 @@ node_modules/.installed: package-lock.json | $(VENV)/.synced $(TOOLS)/node/.link
 	touch $@
 
 $(TOOLS)/terraform.rc: trailwatch/tooling/toolchain.py | $(VENV)/.synced
+	@echo "==> Terraform's CLI config (the offline provider mirror, when there is one) and plugin cache"
 	$(VENV)/bin/python -m trailwatch.tooling.toolchain $@
 
 # checkov and prowler pin dependencies that clash with the app's and with each other's: each
@@ -105,8 +106,8 @@ $(TOOLS)/%/.synced: tools/%/Pipfile.lock | $(PIPENV)
 # --- CDK Terrain, the second engine (README: "CDK Terrain") ---------------------------------
 # `make install CDK=cdktn` adds its environment, .tools/cdktn (tools/cdktn/Pipfile.lock, by the
 # .tools/%/.synced rule above), and its CLI, tools/cdktn/node_modules (tools/cdktn/package-lock.json);
-# `make synth CDK=cdktn` synthesizes with it. `make test` installs both: tests/test_cdk_engines.py
-# compares the engines. The default engine stays cdktf; stacks/aws.py picks it (TRAILWATCH_CDK).
+# `make synth CDK=cdktn` synthesizes with it. `make test` installs both (its recipe, below):
+# tests/test_cdk_engines.py compares the engines. The default engine stays cdktf; stacks/aws.py picks it (TRAILWATCH_CDK).
 CDK ?= cdktf
 CDKTN_INSTALL := $(TOOLS)/cdktn/.synced tools/cdktn/node_modules/.installed
 ifeq ($(CDK),cdktn)
@@ -115,9 +116,9 @@ CDK_PYTHON := TRAILWATCH_CDK=cdktn PATH=$(CURDIR)/$(TOOLS)/cdktn/bin:$$PATH $(TO
 else
 CDK_PYTHON := $(VENV)/bin/python
 endif
-test: $(CDKTN_INSTALL)
 
 tools/cdktn/node_modules/.installed: tools/cdktn/package-lock.json | $(TOOLS)/cdktn/.synced
+	@echo "==> CDK Terrain's CLI from tools/cdktn/package-lock.json"
 	PATH=$(CURDIR)/$(TOOLS)/cdktn/bin:$$PATH npm ci --prefix tools/cdktn --no-audit --no-fund --loglevel=error
 	touch $@
 # --- end CDK Terrain ------------------------------------------------------------------------
@@ -141,9 +142,11 @@ check: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest -q -m unit
 
-# CI's command: the fast loop first, then everything else.
-test: install install-audit
+# CI's command: the fast loop first (a lint error shows in seconds, not after the auditors'
+# installs), then the auditors' and CDK Terrain's environments and everything else.
+test: install
 	$(MAKE) --no-print-directory check
+	$(MAKE) --no-print-directory install-audit $(CDKTN_INSTALL)
 	$(VENV)/bin/python -m pytest -m "not unit"
 
 # BC_SKIP_MAPPING keeps checkov from calling its vendor's API (it has no network here).

@@ -303,7 +303,9 @@ def test_stacks_option_plans_every_synthesized_stack(
     counts = {s["stack"]: s["counts"]["update"] for s in data["stacks"]}
     assert counts == {EU: 0, PRIMARY: 23}
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{EU}.json", f"{PRIMARY}.json"]
-    assert "planning trailwatch-eu" in err
+    # Progress goes to stderr one whole line at a time (it once ran on without a newline).
+    assert err.endswith("\n")
+    assert sorted(err.splitlines()) == [f"planning {EU} ...", f"planning {PRIMARY} ..."]
 
 
 # --- hand-made plans ---------------------------------------------------------------------------
