@@ -40,6 +40,7 @@ import yaml
 from tests.helpers import REPO, missing_tool
 from trailwatch.spec.config import EMULATOR_OUTDIR
 from trailwatch.tooling import demo
+from trailwatch.tooling import deploy as deploy_process
 from trailwatch.tooling.emulator import Emulator, moto_available
 from trailwatch.tooling.terraform import Terraform
 
@@ -65,13 +66,13 @@ class SignalLab:
         self.state_file = workdir / ".emulator" / "state" / f"{STACK}.tfstate"
         # The local backend's lock information, beside the state file.
         self.lock_info = self.state_file.with_name(f".{self.state_file.name}.lock.info")
-        self.env = demo.deploy_environment(terraform_env)
+        self.env = deploy_process.deploy_environment(terraform_env)
         self.env.update(
             TRAILWATCH_CONFIG=str(self.config_path),
             TRAILWATCH_ENDPOINT_URL=self.endpoint_url,
         )
         self.env.pop("CDKTF_OUTDIR", None)
-        self.command = demo.cdktf_deploy_command(
+        self.command = deploy_process.cdktf_deploy_command(
             [STACK], self.outdir, app=f"{sys.executable} {REPO / 'main.py'}"
         )
 
@@ -105,7 +106,7 @@ class SignalLab:
         shutil.copy(REPO / "cdktf.json", self.workdir / "cdktf.json")
 
     def start(self) -> Deploy:
-        return Deploy(self, demo.start_deploy(self.command, self.env, cwd=self.workdir))
+        return Deploy(self, deploy_process.start_deploy(self.command, self.env, cwd=self.workdir))
 
     def rerun(self) -> str:
         result = subprocess.run(
@@ -175,13 +176,13 @@ class Deploy:
         deadline = time.monotonic() + APPLY_TIMEOUT
         while time.monotonic() < deadline:
             assert self.process.poll() is None, "deploy ended early:\n" + self.output()[-4000:]
-            self.seen.update(demo.descendants(self.process.pid))
+            self.seen.update(deploy_process.descendants(self.process.pid))
             applying = any(
-                demo._program(args) == "terraform" and " apply" in args
+                deploy_process._program(args) == "terraform" and " apply" in args
                 for args in self.seen.values()
             )
             provider = any(
-                demo._program(args).startswith("terraform-provider-aws")
+                deploy_process._program(args).startswith("terraform-provider-aws")
                 for args in self.seen.values()
             )
             if applying and provider and self.lab.lock_info.exists():
@@ -231,8 +232,10 @@ def _is_node_itself(path: str | None) -> bool:
 def signal_lab(tmp_path: Path, terraform_env: dict[str, str]) -> Iterator[SignalLab]:
     if not moto_available():
         missing_tool("moto[server] is not installed (make install)")
-    with mock.patch.dict(os.environ, {"PATH": demo.project_path(os.environ.get("PATH", ""))}):
-        problem = demo._cdktf_deploy_problem()
+    with mock.patch.dict(
+        os.environ, {"PATH": deploy_process.project_path(os.environ.get("PATH", ""))}
+    ):
+        problem = deploy_process._cdktf_deploy_problem()
     if problem:
         missing_tool(f"cdktf deploy cannot run here: {problem}")
     with Emulator() as emulator:
@@ -269,7 +272,7 @@ def test_sigterm_to_cdktf_deploy_stops_node_terraform_and_the_provider(
     # The process cdktf runs as is Node itself: the signal is Node's, not a wrapper's.
     if Path("/proc").is_dir():
         assert _is_node_itself(os.readlink(f"/proc/{deploy.process.pid}/exe"))
-    programs = sorted({demo._program(args) for args in deploy.seen.values()})
+    programs = sorted({deploy_process._program(args) for args in deploy.seen.values()})
     assert "terraform" in programs, programs
     assert any(p.startswith("terraform-provider-aws") for p in programs), programs
 
@@ -292,10 +295,10 @@ def test_stop_deploy_lets_terraform_save_state_and_unlock(signal_lab: SignalLab)
     deploy.wait_for_apply()
 
     started = time.monotonic()
-    code = demo.stop_deploy(deploy.process, grace=demo.STOP_GRACE_SECONDS)
+    code = deploy_process.stop_deploy(deploy.process, grace=deploy_process.STOP_GRACE_SECONDS)
     stopped_after = time.monotonic() - started
     assert code != 0
-    assert stopped_after < demo.STOP_GRACE_SECONDS, "Terraform did not stop on SIGINT"
+    assert stopped_after < deploy_process.STOP_GRACE_SECONDS, "Terraform did not stop on SIGINT"
     assert deploy.all_gone(within=GONE_WITHIN) == []
     # A graceful stop: Terraform said so, and removed its lock information as it unlocked.
     assert "Interrupt received" in deploy.output() or "execution halted" in deploy.output()
