@@ -8,13 +8,19 @@ other test is `unit`, the fast set `make check` runs.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+# Helper modules with asserts of their own: pytest rewrites them when they are imported.
+pytest.register_assert_rewrite("tests.emulator_lab", "tests.plan_fixtures")
+
+from tests.emulator_lab import Lab  # noqa: E402
+
 # Names tests used to import from here; they live in tests/helpers.py now.
-from tests.helpers import (  # noqa: F401
+from tests.helpers import (  # noqa: E402, F401
     REPO,
     SHARED,
     Synth,
@@ -23,6 +29,7 @@ from tests.helpers import (  # noqa: F401
     missing_tool,
     run_synth,
 )
+from trailwatch.spec.config import Target  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +96,39 @@ SLOW_FIXTURES = {
 KINDS = ("synth", "terraform", "emulator")
 
 
+# Tests that change or destroy the shared emulator deployment ask for this fixture: they run
+# after every other test of the session.
+TEARDOWN = "emulator_teardown"
+
+
+@pytest.fixture
+def emulator_teardown() -> None:
+    """Requested by tests that change or destroy the shared deployment: they run last."""
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory, terraform_env: dict[str, str]) -> Iterator[Lab]:
+    """The default config deployed onto a fresh emulator; the emulator stops after the session."""
+    from trailwatch.tooling.emulator import Emulator, moto_available
+
+    if not moto_available():
+        missing_tool("moto[server] is not installed (make install)")
+    with Emulator() as emulator:
+        lab = Lab(tmp_path_factory.mktemp("emulator-lab"), emulator.endpoint_url, terraform_env)
+        lab.synth(default_config())
+
+        def deploy(target: Target) -> None:
+            terraform = lab.terraform(target)
+            terraform.init()
+            terraform.apply()
+
+        lab.each(deploy)
+        yield lab
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A stable sort: everything else keeps its order, the teardown tests keep theirs, last.
+    items.sort(key=lambda item: TEARDOWN in getattr(item, "fixturenames", ()))
     for item in items:
         kinds = {m.name for m in item.iter_markers()} & set(KINDS)
         for fixture, kind in SLOW_FIXTURES.items():

@@ -1,9 +1,9 @@
 """Real Terraform plans against the local emulator, for the plan-report tests.
 
-The deployment is the session's shared one (tests/emulator_fixtures.py `lab`: the default config
-deployed onto moto). Each variant config below is synthesized beside it and planned against the
-same state. Plans are never applied, so the variants disturb neither one another nor the other
-emulator tests.
+The deployment is the session's shared one (the `lab` fixture in tests/conftest.py: the
+default config deployed onto moto). Each variant config below is synthesized beside it and
+planned against the same state. Plans are never applied, so the variants disturb neither one
+another nor the other emulator tests.
 
 Every config file sits in the lab's folder and only CDKTF_OUTDIR differs: the local backend's
 state path is relative to the stack folder but computed from the config's folder (model.py

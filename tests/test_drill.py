@@ -40,9 +40,8 @@ from trailwatch.spec.config import Environment
 from trailwatch.spec.model import Deployment, load_deployment
 
 if TYPE_CHECKING:
-    from tests.emulator_fixtures import Lab
+    from tests.emulator_lab import Lab
 
-pytest_plugins = ["tests.emulator_fixtures"]
 
 DRILLED = {
     "vpc-changes",

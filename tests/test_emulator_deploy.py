@@ -10,9 +10,8 @@ from tests.conftest import default_config
 from trailwatch.spec.config import CreateTrail, Target
 
 if TYPE_CHECKING:
-    from tests.emulator_fixtures import Lab
+    from tests.emulator_lab import Lab
 
-pytest_plugins = ["tests.emulator_fixtures"]
 
 ACCOUNT = "123456789012"  # moto's
 

@@ -31,10 +31,9 @@ from trailwatch.spec.config import Environment, Target
 from trailwatch.spec.model import load_deployment
 
 if TYPE_CHECKING:
-    from tests.emulator_fixtures import Lab
+    from tests.emulator_lab import Lab
 
 pytestmark = pytest.mark.emulator
-pytest_plugins = ["tests.emulator_fixtures"]
 
 KEPT_EVENTS = ("root-account-usage", "console-signin-failures")
 KEPT, GONE = "trailwatch-kept", "trailwatch-gone"
@@ -79,7 +78,7 @@ def orphans(
     tmp_path_factory: pytest.TempPathFactory, terraform_env: dict[str, str]
 ) -> Iterator[Orphans]:
     """Both targets deployed onto a fresh emulator, then `gone` removed from the config."""
-    from tests.emulator_fixtures import Lab
+    from tests.emulator_lab import Lab
     from trailwatch.tooling.emulator import Emulator, moto_available
 
     if not moto_available():

@@ -22,10 +22,9 @@ from trailwatch.errors import PlanError
 from trailwatch.spec.model import load_deployment
 
 if TYPE_CHECKING:
-    from tests.emulator_fixtures import Lab
+    from tests.emulator_lab import Lab
 
 # `lab`: the session's emulator with the default config deployed (one deploy for all tests).
-pytest_plugins = ["tests.emulator_fixtures"]
 
 GOLDEN = Path(__file__).parent / "golden" / "plan_report.md"
 

@@ -17,9 +17,7 @@ from trailwatch.inventory.resources import Resource, build_inventory
 from trailwatch.inventory.state import resources_from_state_file
 
 if TYPE_CHECKING:
-    from tests.emulator_fixtures import Lab
-
-pytest_plugins = ["tests.emulator_fixtures"]
+    from tests.emulator_lab import Lab
 
 
 def test_state_shows_every_deployed_stack_without_drift(lab: Lab) -> None:

@@ -1,14 +1,11 @@
-"""One local AWS emulator and one deploy of the default config, shared by the emulator tests.
+"""The emulator lab: one local AWS emulator and one deploy of the default config, shared by the
+emulator tests (the `lab` fixture in conftest.py builds it once per session).
 
-Test modules load this with `pytest_plugins = ["tests.emulator_fixtures"]`. The deploy is real:
-synth with TRAILWATCH_ENDPOINT_URL set, then `terraform init` and `apply` per stack (both stacks
-at once) through `trailwatch.tooling.terraform`, against moto_server on loopback. It happens
-once per session: the AWS provider alone spends 55 s on each S3 lifecycle configuration.
-
-Tests that change or destroy the shared deployment ask for the `emulator_teardown` fixture:
-they run after every other test of the session (see `pytest_collection_modifyitems`). Import
-`Lab` only for type hints (under TYPE_CHECKING), so that pytest imports this module itself and
-rewrites its asserts.
+The deploy is real: synth with TRAILWATCH_ENDPOINT_URL set, then `terraform init` and `apply` per
+stack (both stacks at once) through `trailwatch.tooling.terraform`, against moto_server on
+loopback: the AWS provider alone spends 55 s on each S3 lifecycle configuration. Tests that
+change or destroy the shared deployment ask for the `emulator_teardown` fixture: they run after
+every other test of the session.
 """
 
 from __future__ import annotations
@@ -17,31 +14,18 @@ import contextlib
 import io
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 from unittest import mock
 
-import pytest
-
-from tests.conftest import default_config, missing_tool, run_synth
+from tests.helpers import run_synth
 from trailwatch.spec.config import Environment, Target
 from trailwatch.spec.model import Deployment, load_deployment
 from trailwatch.tooling.terraform import Terraform
 
 T = TypeVar("T")
-TEARDOWN = "emulator_teardown"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # A stable sort: everything else keeps its order, the teardown tests keep theirs, last.
-    items.sort(key=lambda item: TEARDOWN in getattr(item, "fixturenames", ()))
-
-
-@pytest.fixture
-def emulator_teardown() -> None:
-    """Requested by tests that change or destroy the shared deployment: they run last."""
 
 
 class Lab:
@@ -120,23 +104,3 @@ class Lab:
         ):
             code = main(args)
         return code, out.getvalue(), err.getvalue()
-
-
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory, terraform_env: dict[str, str]) -> Iterator[Lab]:
-    """The default config deployed onto a fresh emulator; the emulator stops after the session."""
-    from trailwatch.tooling.emulator import Emulator, moto_available
-
-    if not moto_available():
-        missing_tool("moto[server] is not installed (make install)")
-    with Emulator() as emulator:
-        lab = Lab(tmp_path_factory.mktemp("emulator-lab"), emulator.endpoint_url, terraform_env)
-        lab.synth(default_config())
-
-        def deploy(target: Target) -> None:
-            terraform = lab.terraform(target)
-            terraform.init()
-            terraform.apply()
-
-        lab.each(deploy)
-        yield lab
