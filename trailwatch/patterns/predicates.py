@@ -121,78 +121,94 @@ def string_test(value: StringValue, *, negate: bool) -> ValueTest:
     `!=` is "a string or number whose text differs", not the negation of `=`: a missing field,
     null, a boolean, an object or an array match neither operator.
     """
-    needle = value.needle
+    return _STRING_TESTS[value.match](value.needle, negate)
+
+
+# Each match kind builds its own closures, specialised for `=` or `!=` and for needles that no
+# number's text can hold (then numbers need no text at all): these run once per record.
+
+
+def _present_test(_needle: str, negate: bool) -> ValueTest:
+    # `= *`: the field holds a value node, a string (even empty) or a number.
+    if negate:
+        return _never
     numbers = _NUMBER_TYPES
-    text = number_text
-    match value.match:
-        case "present":
-            # `= *`: the field holds a value node, a string (even empty) or a number.
-            if negate:
-                return _never
-            return lambda v: isinstance(v, str) or type(v) in numbers
-        case "exact":
-            if not could_be_number_text(needle):
-                # No number's text is the needle: numbers never match `=`, always match `!=`.
-                if negate:
-                    return lambda v: v != needle if isinstance(v, str) else type(v) in numbers
-                return lambda v: v == needle
-            if negate:
-                return lambda v: (
-                    v != needle if isinstance(v, str) else type(v) in numbers and text(v) != needle
-                )
-            return lambda v: v == needle or (type(v) in numbers and text(v) == needle)
-        case "prefix":
-            if not could_be_in_number_text(needle):
-                # No number's text starts with it: numbers never match `=`, always match `!=`.
-                if negate:
-                    return lambda v: (
-                        not v.startswith(needle) if isinstance(v, str) else type(v) in numbers
-                    )
-                return lambda v: isinstance(v, str) and v.startswith(needle)
-            if negate:
-                return lambda v: (
-                    not v.startswith(needle)
-                    if isinstance(v, str)
-                    else type(v) in numbers and not text(v).startswith(needle)
-                )
-            return lambda v: (
-                v.startswith(needle)
-                if isinstance(v, str)
-                else type(v) in numbers and text(v).startswith(needle)
-            )
-        case "suffix":
-            if not could_be_in_number_text(needle):
-                if negate:
-                    return lambda v: (
-                        not v.endswith(needle) if isinstance(v, str) else type(v) in numbers
-                    )
-                return lambda v: isinstance(v, str) and v.endswith(needle)
-            if negate:
-                return lambda v: (
-                    not v.endswith(needle)
-                    if isinstance(v, str)
-                    else type(v) in numbers and not text(v).endswith(needle)
-                )
-            return lambda v: (
-                v.endswith(needle)
-                if isinstance(v, str)
-                else type(v) in numbers and text(v).endswith(needle)
-            )
-        case "contains":
-            if not could_be_in_number_text(needle):
-                if negate:
-                    return lambda v: needle not in v if isinstance(v, str) else type(v) in numbers
-                return lambda v: isinstance(v, str) and needle in v
-            if negate:
-                return lambda v: (
-                    needle not in v
-                    if isinstance(v, str)
-                    else type(v) in numbers and needle not in text(v)
-                )
-            return lambda v: (
-                needle in v if isinstance(v, str) else type(v) in numbers and needle in text(v)
-            )
-    raise AssertionError(value.match)
+    return lambda v: isinstance(v, str) or type(v) in numbers
+
+
+def _exact_test(needle: str, negate: bool) -> ValueTest:
+    numbers, text = _NUMBER_TYPES, number_text
+    if not could_be_number_text(needle):
+        # No number's text is the needle: numbers never match `=`, always match `!=`.
+        if negate:
+            return lambda v: v != needle if isinstance(v, str) else type(v) in numbers
+        return lambda v: v == needle
+    if negate:
+        return lambda v: (
+            v != needle if isinstance(v, str) else type(v) in numbers and text(v) != needle
+        )
+    return lambda v: v == needle or (type(v) in numbers and text(v) == needle)
+
+
+def _prefix_test(needle: str, negate: bool) -> ValueTest:
+    numbers, text = _NUMBER_TYPES, number_text
+    if not could_be_in_number_text(needle):
+        # No number's text starts with it: numbers never match `=`, always match `!=`.
+        if negate:
+            return lambda v: not v.startswith(needle) if isinstance(v, str) else type(v) in numbers
+        return lambda v: isinstance(v, str) and v.startswith(needle)
+    if negate:
+        return lambda v: (
+            not v.startswith(needle)
+            if isinstance(v, str)
+            else type(v) in numbers and not text(v).startswith(needle)
+        )
+    return lambda v: (
+        v.startswith(needle)
+        if isinstance(v, str)
+        else type(v) in numbers and text(v).startswith(needle)
+    )
+
+
+def _suffix_test(needle: str, negate: bool) -> ValueTest:
+    numbers, text = _NUMBER_TYPES, number_text
+    if not could_be_in_number_text(needle):
+        if negate:
+            return lambda v: not v.endswith(needle) if isinstance(v, str) else type(v) in numbers
+        return lambda v: isinstance(v, str) and v.endswith(needle)
+    if negate:
+        return lambda v: (
+            not v.endswith(needle)
+            if isinstance(v, str)
+            else type(v) in numbers and not text(v).endswith(needle)
+        )
+    return lambda v: (
+        v.endswith(needle)
+        if isinstance(v, str)
+        else type(v) in numbers and text(v).endswith(needle)
+    )
+
+
+def _contains_test(needle: str, negate: bool) -> ValueTest:
+    numbers, text = _NUMBER_TYPES, number_text
+    if not could_be_in_number_text(needle):
+        if negate:
+            return lambda v: needle not in v if isinstance(v, str) else type(v) in numbers
+        return lambda v: isinstance(v, str) and needle in v
+    if negate:
+        return lambda v: (
+            needle not in v if isinstance(v, str) else type(v) in numbers and needle not in text(v)
+        )
+    return lambda v: needle in v if isinstance(v, str) else type(v) in numbers and needle in text(v)
+
+
+_STRING_TESTS: dict[str, Callable[[str, bool], ValueTest]] = {
+    "present": _present_test,
+    "exact": _exact_test,
+    "prefix": _prefix_test,
+    "suffix": _suffix_test,
+    "contains": _contains_test,
+}
 
 
 def _json_number_test(op: Operator, value: NumberValue) -> ValueTest:
