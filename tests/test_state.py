@@ -163,7 +163,8 @@ def test_every_kind_of_drift_is_named(lab: Lab) -> None:
     assert "watches CloudTrailMetrics/RootAccountUsageCount, which no filter produces" in messages
 
 
-def test_the_command_exits_1_on_drift_in_a_state_file(lab: Lab, tmp_path: Path) -> None:
+def with_alarm_actions_disabled(lab: Lab, tmp_path: Path) -> Path:
+    """A copy of the lab's config whose state files hold every alarm with its actions off."""
     shutil.copy(lab.config_path, tmp_path / "trailwatch.yaml")
     state_dir = tmp_path / ".emulator" / "state"
     state_dir.mkdir(parents=True)
@@ -173,9 +174,12 @@ def test_the_command_exits_1_on_drift_in_a_state_file(lab: Lab, tmp_path: Path) 
             if resource["type"] == "aws_cloudwatch_metric_alarm":
                 resource["instances"][0]["attributes"]["actions_enabled"] = False
         (state_dir / f"{stack}.tfstate").write_text(json.dumps(state))
-    code, out, _err = lab.cli(
-        ["state", "--config", str(tmp_path / "trailwatch.yaml")], COLUMNS="200"
-    )
+    return tmp_path / "trailwatch.yaml"
+
+
+def test_the_command_exits_1_on_drift_in_a_state_file(lab: Lab, tmp_path: Path) -> None:
+    config = with_alarm_actions_disabled(lab, tmp_path)
+    code, out, _err = lab.cli(["state", "--config", str(config)], COLUMNS="200")
     assert code == 1
     assert (
         "actions-disabled: event root-account-usage: alarm CloudTrailRootAccountUsage has "
@@ -215,16 +219,7 @@ def test_coverage_from_state_sees_a_disabled_alarm_action_that_synth_does_not(
     lab: Lab, tmp_path: Path
 ) -> None:
     # The synthesized stacks are unchanged; only the deployed state lost its actions.
-    shutil.copy(lab.config_path, tmp_path / "trailwatch.yaml")
-    state_dir = tmp_path / ".emulator" / "state"
-    state_dir.mkdir(parents=True)
-    for stack in ("trailwatch-primary", "trailwatch-eu"):
-        state = copy.deepcopy(lab.state_file(stack))
-        for resource in state["resources"]:
-            if resource["type"] == "aws_cloudwatch_metric_alarm":
-                resource["instances"][0]["attributes"]["actions_enabled"] = False
-        (state_dir / f"{stack}.tfstate").write_text(json.dumps(state))
-    config = ["--config", str(tmp_path / "trailwatch.yaml")]
+    config = ["--config", str(with_alarm_actions_disabled(lab, tmp_path))]
     code, out, _err = lab.cli(["coverage", "--from-state", "--json", *config])
     assert code == 1
     controls = {c["id"]: c for f in json.loads(out)["frameworks"] for c in f["controls"]}
