@@ -86,7 +86,7 @@ SLOW_FIXTURES = {
     "plan_lab": "emulator",
     "emulator": "emulator",
 }
-KINDS = ("synth", "terraform", "emulator")
+KINDS = ("synth", "terraform", "emulator", "scale")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -90,6 +90,7 @@ def test_prefilter_agrees_on_the_shared_and_catalog_samples(
     assert all(count > 0 for count in counts.values()), counts
 
 
+@pytest.mark.scale
 def test_prefilter_agrees_on_200k_generated_records(
     catalog: dict[str, str], shared_records: list[dict[str, Any]]
 ) -> None:

@@ -129,6 +129,17 @@ class ReadStats:
         if len(self.ignored_reasons) < MAX_REASONS:
             self.ignored_reasons.append(f"{where}: {reason}")
 
+    def add(self, other: ReadStats) -> None:
+        """Count what `other` saw after what this saw, as if one reader had read both."""
+        self.files += other.files
+        self.skipped += other.skipped
+        self.reasons.extend(other.reasons[: MAX_REASONS - len(self.reasons)])
+        self.ignored += other.ignored
+        self.ignored_reasons.extend(
+            other.ignored_reasons[: MAX_REASONS - len(self.ignored_reasons)]
+        )
+        self.incomplete += other.incomplete
+
     def where(self) -> str:
         """The file, line and index of the record last handed out, as reasons name them."""
         place = f"{self.path}:{self.line}" if self.line else self.path
