@@ -307,8 +307,41 @@ def _expr(expr: JsonExpr, schema: Schema) -> str:
         if isinstance(value, RegexValue):
             return _regex(v, expr.op, value, schema)
         return _number(v, expr.op, value)
-    parts = [_expr(operand, schema) for operand in expr.operands]
-    return _or(*parts) if isinstance(expr, Or) else _and(*parts)  # And: the one other kind
+    if isinstance(expr, Or):
+        return _or(*_string_sets(expr.operands, schema))
+    return _and(*[_expr(operand, schema) for operand in expr.operands])
+
+
+def _string_sets(operands: tuple[JsonExpr, ...], schema: Schema) -> list[str]:
+    """An `||` of operands, with `$.x = "a" || $.x = "b" || ...` on one selector as one `IN`
+    (when no number's text could be one of the strings, so only strings can match)."""
+    sets: dict[Path, list[str]] = {}
+    parts: list[str | Path] = []
+    for operand in operands:
+        if (
+            isinstance(operand, Comparison)
+            and operand.op == "="
+            and not operand.selector.multi
+            and isinstance(operand.value, StringValue)
+            and operand.value.match == "exact"
+            and not could_be_number_text(operand.value.needle)
+        ):
+            path = operand.selector.path
+            if path not in sets:
+                sets[path] = []
+                parts.append(path)
+            sets[path].append(operand.value.needle)
+        else:
+            parts.append(_expr(operand, schema))
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        else:
+            v = schema.value(part)
+            listed = ", ".join(quote(n) for n in dict.fromkeys(sets[part]))
+            out.append(_and(_is_string(v), f"{v.text} IN ({listed})"))
+    return out
 
 
 def compile_condition(event: str, pattern: str, schema: Schema) -> str:

@@ -29,7 +29,13 @@ from typing import Any
 
 from trailwatch.patterns.selectors import Path as Selector
 from trailwatch.replay.alarm_simulation import AlarmSimulation, parse_event_time
-from trailwatch.replay.records import GZIP_MAGIC, ReadLimits, ReadStats, check_paths, input_files
+from trailwatch.replay.records import (
+    GZIP_MAGIC,
+    ReadLimits,
+    ReadStats,
+    check_paths,
+    input_files,
+)
 from trailwatch.replay.replayer import EventOutcome, ReplayResult
 from trailwatch.replay.sql.compiler import (
     Unsupported,
@@ -105,16 +111,19 @@ def compile_events(alarms: Sequence[Alarm]) -> tuple[JsonSchema, list[str]]:
     return schema, conditions
 
 
-def replay_query(alarms: Sequence[Alarm], source: str) -> str:
-    """The whole replay over `source`, a relation of records `r` (JSON objects), as rows of
-    (ev, start, odd_time, n): ev -1 holds the totals (records in n, incomplete in start,
-    first and last eventTime in odd_time as a JSON pair), ev i the matches of alarm i per
-    period start (CloudTrail times) or per odd eventTime string (NULL: no string)."""
+def replay_query(
+    alarms: Sequence[Alarm], files: dict[str, list[str]], limits: ReadLimits | None = None
+) -> str:
+    """The whole replay over `source`, a relation of records `r` (JSON objects) and of what
+    gave none (`bad`), as rows of (ev, start, odd_time, n, incomplete, first_time, last_time):
+    ev -2 counts what gave no record, ev -1 the records (with how many are incomplete and their
+    first and last eventTime), ev i the matches of alarm i per period start (CloudTrail's times)
+    or per other eventTime string (NULL: no string)."""
     schema, conditions = compile_events(alarms)
     for name in ("eventTime", "eventName", "eventSource"):
         schema.value((name,))
     paths = sorted(schema.paths, key=schema.paths.__getitem__)
-    extract = ", ".join(quote(json_path(p)) for p in paths)
+    source = _source(files, limits or ReadLimits(), [json_path(p) for p in paths])
     columns = ", ".join(
         f"json_type(v[{k + 1}]) AS t{k}, json_extract_string(v[{k + 1}], '$') AS s{k}"
         for k in range(len(paths))
@@ -127,8 +136,8 @@ def replay_query(alarms: Sequence[Alarm], source: str) -> str:
     hits = f"[-1{', ' + hits if hits else ''}]"
     t, s = f"t{time_k}", f"s{time_k}"
     return f"""
-WITH vals AS (SELECT json_extract(r, [{extract}]) AS v FROM ({source})),
-cols AS (SELECT {columns} FROM vals),
+WITH vals AS ({source}),
+cols AS (SELECT bad, {columns} FROM vals),
 timed AS (
   SELECT *,
     CASE WHEN {t} = 'VARCHAR' AND regexp_full_match({s}, {_CLOUDTRAIL_TIME})
@@ -136,7 +145,9 @@ timed AS (
     CASE WHEN {t} = 'VARCHAR' THEN {s} END AS time_text,
     (t{name_k} IS NULL OR t{source_k} IS NULL) AS incomplete
   FROM cols),
-hits AS (SELECT unnest({hits}) AS ev, epoch_s, time_text, incomplete FROM timed)
+hits AS (SELECT unnest(CASE WHEN bad THEN [-2]
+  ELSE list_filter({hits}, lambda x: x IS NOT NULL) END) AS ev, epoch_s, time_text,
+  incomplete FROM timed)
 SELECT ev,
   CASE WHEN ev >= 0 AND epoch_s IS NOT NULL
     THEN epoch_s - ((epoch_s % {periods}[ev + 1]) + {periods}[ev + 1]) % {periods}[ev + 1] END
@@ -197,8 +208,9 @@ def _reader(function: str, files: list[str], options: str, whole: bool) -> str:
     )
 
 
-def _source(files: dict[str, list[str]], limits: ReadLimits) -> str:
-    """SQL for the relation of records (column r) and of what is not one (r NULL)."""
+def _source(files: dict[str, list[str]], limits: ReadLimits, paths: list[str]) -> str:
+    """SQL for the relation of records as the values of `paths` (column v, a JSON list), and
+    of what gave no record (`bad`)."""
     parts = []
     size = limits.max_document_bytes
     if files.get("lines"):
@@ -210,38 +222,33 @@ def _source(files: dict[str, list[str]], limits: ReadLimits) -> str:
     if files.get("array"):
         options = f"format='array', maximum_object_size={size}"
         parts.append(_reader("read_json_objects", files["array"], options, False))
+    wanted = ", ".join(quote(p) for p in paths)
     if not parts:
-        return "SELECT NULL::JSON AS r WHERE false"
+        return f"SELECT json_extract(NULL::JSON, [{wanted}]) AS v, false AS bad WHERE false"
     docs = " UNION ALL ".join(parts)
-    wrapped = (
-        "coalesce(json_type(doc) = 'OBJECT' AND json_extract(doc, '$.eventName') IS NULL "
-        "AND json_type(doc, '$.Records') = 'ARRAY', false)"
-    )
-    record_keys = " OR ".join(f"json_extract(doc, '$.\"{k}\"') IS NOT NULL" for k in _RECORD_KEYS)
+    lead = ("eventName", "Records", *_RECORD_KEYS)
+    keys = ", ".join(quote(f'$."{k}"') for k in lead)
+    has_keys = " OR ".join(f"k[{i}] IS NOT NULL" for i in range(3, 1 + len(lead)))
+    first = len(lead) + 1
+    object_text = "coalesce(starts_with(ltrim(CAST({} AS VARCHAR)), '{{'), false)"
+    # One parse of each line or document for what decides how it is read and for the values
+    # the patterns test; a delivery document's records are unnested and parsed once each.
+    # Anything that is not an object is `bad` (skipped).
     return f"""
-WITH docs AS ({docs})
-SELECT doc AS r FROM docs
-  WHERE json_type(doc) = 'OBJECT' AND NOT ({wrapped}) AND (NOT whole OR {record_keys})
-UNION ALL
-SELECT r FROM (SELECT unnest(json_extract(doc, '$.Records[*]')) AS r FROM docs WHERE {wrapped})
-  WHERE json_type(r) = 'OBJECT'
+WITH docs AS ({docs}),
+keyed AS (SELECT doc, whole, {object_text.format("doc")} AS is_object,
+  json_extract(doc, [{keys}, {wanted}]) AS k FROM docs),
+flags AS (SELECT doc, k, is_object, is_object AND k[1] IS NULL AND
+  coalesce(json_type(k[2]) = 'ARRAY', false) AS wrapped, whole, ({has_keys}) AS has_keys
+  FROM keyed),
+items AS (SELECT unnest(CASE WHEN wrapped THEN json_extract(doc, '$.Records[*]')
+  ELSE [NULL::JSON] END) AS r, k, is_object, wrapped FROM flags
+  WHERE wrapped OR NOT is_object OR NOT whole OR has_keys)
+SELECT CASE WHEN NOT wrapped THEN CASE WHEN is_object THEN k[{first}:] END
+  ELSE json_extract(r, [{wanted}]) END AS v,
+  CASE WHEN wrapped THEN NOT {object_text.format("r")} ELSE NOT is_object END AS bad
+FROM items
 """
-
-
-def _skipped_query(files: dict[str, list[str]], limits: ReadLimits) -> str:
-    # What gave no record: lines that are not JSON objects, and non-objects in Records arrays.
-    source = _source(files, limits)
-    all_values = source.split("SELECT doc AS r FROM docs", 1)[0]
-    return (
-        all_values
-        + """SELECT
-  count(*) FILTER (WHERE doc IS NULL OR json_type(doc) <> 'OBJECT') +
-  coalesce(sum(CASE WHEN json_type(doc) = 'OBJECT' AND json_type(doc, '$.Records') = 'ARRAY'
-    AND json_extract(doc, '$.eventName') IS NULL
-    THEN len(list_filter(json_extract(doc, '$.Records[*]'), lambda x: json_type(x) <> 'OBJECT'))
-    ELSE 0 END), 0)
-FROM docs"""
-    )
 
 
 def replay_duckdb(
@@ -256,7 +263,7 @@ def replay_duckdb(
     started = time.perf_counter()
     limits = limits or ReadLimits()
     alarms = deployment.alarms
-    query_text = replay_query(alarms, "SELECT r FROM records")  # compile first: fail early
+    compile_events(alarms)  # refuse a pattern SQL cannot say before reading anything
     checked = check_paths(paths)
     stats = ReadStats()
     files: dict[str, list[str]] = {}
@@ -278,11 +285,7 @@ def replay_duckdb(
     con = connection or duckdb.connect()
     rows: list[tuple[Any, ...]] = []
     if files:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW records AS {_source(files, limits)}")
-        rows = con.execute(query_text).fetchall()
-        skipped = con.execute(_skipped_query(files, limits)).fetchone()
-        for _ in range(int(skipped[0] or 0) if skipped else 0):
-            stats.skip("(duckdb)", "not a JSON object")
+        rows = con.execute(replay_query(alarms, files, limits)).fetchall()
     return _result(alarms, rows, stats, time.perf_counter() - started)
 
 
@@ -295,6 +298,10 @@ def _result(
     first: str | None = None
     last: str | None = None
     for ev, start, odd_time, n, incomplete_n, first_time, last_time in rows:
+        if ev == -2:
+            stats.skip("(duckdb)", f"{n:,} line(s) or Records item(s): not a JSON object")
+            stats.skipped += int(n) - 1
+            continue
         if ev == -1:
             records += n
             incomplete += incomplete_n
