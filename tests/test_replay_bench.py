@@ -62,7 +62,7 @@ def test_tiny_bench_writes_positive_figures_for_every_measure(
     assert [row["records"] for row in figures["memory"]] == [1000, 2000]
     assert figures["jobs"]["jobs"] >= 2 and figures["jobs"]["speedup"] > 0
     assert figures["duckdb"]["equal"] is True and figures["duckdb"]["ratio"] > 0
-    assert 0 < figures["startup"]["cpu_seconds"] and figures["startup"]["goal_seconds"] == 0.3
+    assert figures["startup"]["cpu_seconds"] > 0 and figures["startup"]["goal_seconds"] == 0.3
     assert "DuckDB vs Python" in result.stdout and "start-up" in result.stdout
     for row in figures["memory"]:
         assert row["peak_mb"] >= row["before_replay_mb"] > 0
