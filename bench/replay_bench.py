@@ -8,7 +8,13 @@ eventID, sourceIPAddress, userIdentity) into JSON Lines files in a temporary fol
 - decode: read every line and `json.loads` it (the least any replay must do);
 - read: trailwatch's record reader alone (decode plus its bookkeeping of lines and skips);
 - replay: the reader, all enabled events through `compile_many`, and the alarm simulation;
-each the median of `--repeat` runs, interleaved so that machine noise hits all alike. Times are
+each the median of `--repeat` runs, interleaved so that machine noise hits all alike. Then:
+- `--jobs`: the replay of the same files in 1 and in N processes (wall-clock, as the work is in
+  the children), the speed-up N can give at most being N;
+- DuckDB: `--engine duckdb` against the Python engine (one process) over the largest memory
+  size's files (1,000,000 records by default), wall-clock, the result checked equal;
+- start-up: the CPU time of `trailwatch replay --json` on a two-record file, in a subprocess
+  (catalog load and imports: what every run pays). Times are
 CPU time of the process (`time.process_time`): the input sits in the page cache, so nothing
 waits on disk, and CPU time does not count the moments other processes on a shared machine
 take the processor (wall-clock figures are kept too). Peak memory is the high-water mark of
@@ -21,8 +27,8 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
-import random
 import resource
 import statistics
 import subprocess
@@ -35,13 +41,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO.parent / "shared" / "cloudtrail-samples"
-SAMPLE_FILES = ("aws-docs.jsonl", "panther-analysis.jsonl", "stratus-red-team.jsonl")
-GOAL = 0.50
-SEED = 20240101
-# Generated records fall anywhere in one week, so that every size covers the same periods: the
-# alarm simulation keeps a counter per period, and memory should then not differ between sizes.
-SPAN_SECONDS = 7 * 24 * 3600
-START = 1_704_067_200  # 2024-01-01T00:00:00Z
+GOAL = 1.0
+STARTUP_GOAL_S = 0.3
+# The worktree's own code, whatever the environment's editable install points at.
+CHILD_ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+sys.path.insert(0, str(REPO))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -53,6 +57,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="comma-separated record counts to measure peak memory at (empty: skip)",
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs per measure (median)")
+    parser.add_argument("--jobs", type=int, default=0, help="processes to compare with 1 (0: CPUs)")
+    parser.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB comparison")
     parser.add_argument("--per-file", type=int, default=50_000, help="records per JSONL file")
     parser.add_argument("--samples", type=Path, default=SAMPLES, help="shared samples folder")
     parser.add_argument("--config", type=Path, default=REPO / "trailwatch.yaml")
@@ -66,52 +72,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 # --- generating records ---------------------------------------------------------------------------
 
 
-def load_samples(folder: Path) -> list[dict[str, Any]]:
-    records = []
-    for name in SAMPLE_FILES:
-        with (folder / name).open(encoding="utf-8") as f:
-            records += [json.loads(line) for line in f if line.strip()]
-    return records
-
-
-def vary(template: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    """A copy of a sample record as another call, at another time, by another caller."""
-    record = dict(template)
-    moment = START + rng.randrange(SPAN_SECONDS)
-    record["eventTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
-    bits = f"{rng.getrandbits(128):032x}"
-    record["eventID"] = f"{bits[:8]}-{bits[8:12]}-{bits[12:16]}-{bits[16:20]}-{bits[20:]}"
-    record["sourceIPAddress"] = ".".join(str(rng.randrange(1, 255)) for _ in range(4))
-    identity = record.get("userIdentity")
-    if isinstance(identity, dict):
-        identity = dict(identity)
-        user = rng.randrange(1000)
-        if "principalId" in identity:
-            identity["principalId"] = f"AIDA{rng.getrandbits(64):016X}"
-        if "accessKeyId" in identity:
-            identity["accessKeyId"] = f"ASIA{rng.getrandbits(64):016X}"
-        if "userName" in identity:
-            identity["userName"] = f"user-{user:04d}"
-        record["userIdentity"] = identity
-    return record
-
-
 def generate(
     samples: list[dict[str, Any]], folder: Path, total: int, boundaries: set[int]
 ) -> list[tuple[Path, int]]:
     """Write `total` records as JSONL files ending at each boundary; (file, records so far)."""
-    rng = random.Random(SEED)
+    from trailwatch.replay import synthetic
+
+    records = synthetic.records(samples, total)
     ends = sorted({b for b in boundaries if 0 < b < total} | {total})
     files: list[tuple[Path, int]] = []
-    index = 0
+    done = 0
     for number, end in enumerate(ends):
         path = folder / f"part-{number:05d}.jsonl"
-        with path.open("w", encoding="utf-8") as f:
-            while index < end:
-                record = vary(samples[rng.randrange(len(samples))], rng)
-                f.write(json.dumps(record))
-                f.write("\n")
-                index += 1
+        done += synthetic.write_jsonl(path, records, end - done)
         files.append((path, end))
     return files
 
@@ -206,9 +179,77 @@ def measure_memory(paths: list[Path], config: Path) -> dict[str, Any]:
         "--measure-memory",
         *map(str, paths),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=CHILD_ENV)
     measured: dict[str, Any] = json.loads(done.stdout)
     return measured
+
+
+def measure_jobs(paths: list[Path], config: Path, jobs: int, repeat: int) -> dict[str, Any]:
+    """Wall-clock of the replay of the files in 1 and in `jobs` processes."""
+    from trailwatch.replay import replay
+    from trailwatch.spec.model import load_deployment
+
+    deployment = load_deployment(config)
+    walls: dict[int, list[float]] = {1: [], jobs: []}
+    results = {}
+    for _ in range(repeat):
+        for n in walls:
+            gc.collect()
+            started = time.perf_counter()
+            results[n] = replay(paths, deployment, jobs=n)
+            walls[n].append(time.perf_counter() - started)
+    assert results[1] == results[jobs], "--jobs changed the answer"
+    one, many = statistics.median(walls[1]), statistics.median(walls[jobs])
+    return {
+        "files": len(paths),
+        "jobs": jobs,
+        "wall_seconds_1": round(one, 3),
+        f"wall_seconds_{jobs}": round(many, 3),
+        "speedup": round(one / many, 2),
+        "efficiency": round(one / many / jobs, 2),
+    }
+
+
+def measure_duckdb(paths: list[Path], config: Path, records: int) -> dict[str, Any]:
+    """Wall-clock of `--engine duckdb` against the Python engine in one process, same files."""
+    from trailwatch.replay import replay
+    from trailwatch.replay.sql.duckdb_engine import replay_duckdb
+    from trailwatch.spec.model import load_deployment
+
+    deployment = load_deployment(config)
+    gc.collect()
+    started = time.perf_counter()
+    python = replay(paths, deployment, jobs=1)
+    python_s = time.perf_counter() - started
+    started = time.perf_counter()
+    duckdb = replay_duckdb(paths, deployment)
+    duckdb_s = time.perf_counter() - started
+    same = (python.records, python.events) == (duckdb.records, duckdb.events)
+    assert same, "the engines disagree"
+    return {
+        "records": records,
+        "python_wall_seconds": round(python_s, 3),
+        "duckdb_wall_seconds": round(duckdb_s, 3),
+        "python_records_per_second": round(records / python_s),
+        "duckdb_records_per_second": round(records / duckdb_s),
+        "ratio": round(python_s / duckdb_s, 2),
+        "equal": same,
+    }
+
+
+def measure_startup(samples: Path, workdir: Path, repeat: int) -> dict[str, Any]:
+    """CPU seconds of `trailwatch replay --json` on a two-record file, in a fresh process."""
+    two = workdir / "two.jsonl"
+    lines = (samples / "aws-docs.jsonl").read_text(encoding="utf-8").splitlines()[:2]
+    two.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "trailwatch.cli", "replay", "--json", str(two)]
+    cpu = []
+    for _ in range(max(repeat, 5)):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(command, capture_output=True, check=True, env=CHILD_ENV, cwd=REPO)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return {"cpu_seconds": round(statistics.median(cpu), 3), "goal_seconds": STARTUP_GOAL_S}
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -221,6 +262,8 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     memory_sizes = [int(s) for s in args.memory_sizes.split(",") if s.strip()]
     total = max([args.records, *memory_sizes])
     boundaries = {args.records, *memory_sizes, *range(args.per_file, total, args.per_file)}
+    from trailwatch.replay.synthetic import load_samples
+
     samples = load_samples(args.samples)
     with console.status(f"generating {total:,} records from {len(samples)} samples"):
         files = generate(samples, workdir, total, boundaries)
@@ -241,6 +284,17 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     for size in memory_sizes:
         with console.status(f"peak memory of a replay of {size:,} records"):
             memory.append(measure_memory(files_for(files, size), args.config))
+
+    jobs = args.jobs or _cpus()
+    with console.status(f"timing the replay in 1 and {jobs} processes"):
+        scaling = measure_jobs(paths, args.config, jobs, args.repeat)
+    duck = None
+    if not args.no_duckdb:
+        largest = max([args.records, *memory_sizes])
+        with console.status(f"DuckDB against the Python engine over {largest:,} records"):
+            duck = measure_duckdb(files_for(files, largest), args.config, largest)
+    with console.status("start-up of trailwatch replay on two records"):
+        startup = measure_startup(args.samples, workdir, args.repeat)
 
     figures = {name: _figures(times, args.records) for name, times in runs.items()}
     decode_us, read_us, replay_us = (figures[n]["us_per_record"] for n in measures)
@@ -267,7 +321,16 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "replay": replay_us,
         },
         "memory": memory,
+        "jobs": scaling,
+        "duckdb": duck,
+        "startup": startup,
     }
+
+
+def _cpus() -> int:
+    from trailwatch.replay.parallel import default_jobs
+
+    return max(default_jobs(), 2)
 
 
 def _figures(times: list[tuple[float, float]], records: int) -> dict[str, float]:
@@ -327,6 +390,30 @@ def report(results: dict[str, Any]) -> None:
                 f"{row['peak_mb']} MB",
             )
         console.print(memory)
+    scaling = results["jobs"]
+    jobs = scaling["jobs"]
+    console.print(
+        f"--jobs over {scaling['files']} files: {scaling['wall_seconds_1']} s in 1 process, "
+        f"{scaling[f'wall_seconds_{jobs}']} s in {jobs}: speed-up {scaling['speedup']:.2f} "
+        f"(efficiency {scaling['efficiency']:.2f}; wall-clock)",
+        markup=False,
+    )
+    duck = results["duckdb"]
+    if duck:
+        console.print(
+            f"DuckDB vs Python over {duck['records']:,} records: {duck['duckdb_wall_seconds']} s "
+            f"against {duck['python_wall_seconds']} s, ratio {duck['ratio']:.2f} "
+            f"({duck['duckdb_records_per_second']:,} against "
+            f"{duck['python_records_per_second']:,} records/s, wall-clock; answers equal)",
+            markup=False,
+        )
+    startup = results["startup"]
+    verdict = "meets" if startup["cpu_seconds"] <= startup["goal_seconds"] else "misses"
+    console.print(
+        f"start-up (trailwatch replay --json, two records): {startup['cpu_seconds']} s CPU "
+        f"({verdict} the goal {startup['goal_seconds']} s)",
+        markup=False,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -93,7 +93,7 @@ SLOW_FIXTURES = {
     "plan_lab": "emulator",
     "emulator": "emulator",
 }
-KINDS = ("synth", "terraform", "emulator")
+KINDS = ("synth", "terraform", "emulator", "scale")
 
 
 # Tests that change or destroy the shared emulator deployment ask for this fixture: they run

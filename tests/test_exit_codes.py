@@ -169,6 +169,7 @@ def test_help_lists_every_command_with_its_docstring_summary(
         "validate",
         "test",
         "replay",
+        "athena-ddl",
         "state",
         "drill",
         "coverage",

@@ -42,6 +42,8 @@ REPLAY_KEYS = {
     "ignored_reasons",
     "matches",
     "alarms",
+    "engine",
+    "elapsed_s",
 }
 REPLAY_PERIOD_KEYS = {"start", "sum"}
 

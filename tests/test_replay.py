@@ -113,7 +113,10 @@ def test_json_output_has_every_enabled_event_zeros_included(
         "ignored_reasons",
         "matches",
         "alarms",
+        "engine",
+        "elapsed_s",
     ]
+    assert (document["engine"], document["elapsed_s"] >= 0) == ("python", True)
     assert (document["records"], document["skipped"]) == (853, 0)
     assert (document["incomplete"], document["skipped_reasons"]) == (0, [])
     assert (document["ignored"], document["ignored_reasons"]) == (0, [])

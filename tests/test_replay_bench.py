@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,7 @@ def test_tiny_bench_writes_positive_figures_for_every_measure(
         text=True,
         timeout=300,
         cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert result.returncode == 0, result.stderr
     assert "replay/decode throughput ratio" in result.stdout
@@ -49,15 +51,19 @@ def test_tiny_bench_writes_positive_figures_for_every_measure(
             "wall_records_per_second",
         }
         assert all(value > 0 for value in figures[measure].values())
-    assert figures["ratio"] > 0 and figures["wall_ratio"] > 0 and figures["goal"] == 0.5
+    assert figures["ratio"] > 0 and figures["wall_ratio"] > 0 and figures["goal"] == 1.0
     assert set(figures["per_record_us"]) == {
         "decode",
         "reader_overhead",
         "match_and_simulation",
         "replay",
     }
-    assert figures["per_record_us"]["replay"] > figures["per_record_us"]["decode"] > 0
+    assert figures["per_record_us"]["replay"] > 0 and figures["per_record_us"]["decode"] > 0
     assert [row["records"] for row in figures["memory"]] == [1000, 2000]
+    assert figures["jobs"]["jobs"] >= 2 and figures["jobs"]["speedup"] > 0
+    assert figures["duckdb"]["equal"] is True and figures["duckdb"]["ratio"] > 0
+    assert figures["startup"]["cpu_seconds"] > 0 and figures["startup"]["goal_seconds"] == 0.3
+    assert "DuckDB vs Python" in result.stdout and "start-up" in result.stdout
     for row in figures["memory"]:
         assert row["peak_mb"] >= row["before_replay_mb"] > 0
         assert row["alarm_periods"] > 0

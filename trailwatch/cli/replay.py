@@ -33,9 +33,25 @@ PROGRESS_MIN_BYTES = 32 * 2**20
 _UNITS = {"": 1, "k": 2**10, "kib": 2**10, "m": 2**20, "mib": 2**20, "g": 2**30, "gib": 2**30}
 
 
+ENGINES = ("python", "duckdb")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_config(parser)
     options.add_json(parser)
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="python",
+        help="python: trailwatch's own engine (default); duckdb: one DuckDB query over the "
+        "files, every pattern compiled to SQL (a pattern SQL cannot express is an error)",
+    )
+    parser.add_argument(
+        "--jobs",
+        metavar="N",
+        type=parse_jobs,
+        help="python engine: replay files in N processes (default: the number of CPUs)",
+    )
     parser.add_argument(
         "paths",
         metavar="PATH",
@@ -70,6 +86,13 @@ def parse_size(text: str) -> int:
     return int(found.group(1)) * unit
 
 
+def parse_jobs(text: str) -> int:
+    """A positive number of processes."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
+    return int(text)
+
+
 def run(args: argparse.Namespace) -> int:
     from trailwatch.cli.console import console as make_console
     from trailwatch.replay import replay
@@ -85,10 +108,25 @@ def run(args: argparse.Namespace) -> int:
     }
     limits = ReadLimits(**{name: size for name, size in sizes.items() if size is not None})
     stderr = make_console(stderr=True)
-    if stderr.is_terminal:
-        result = _replay_with_progress(paths, deployment, stderr, limits=limits)
+    if args.engine == "duckdb":
+        from trailwatch.replay.sql.duckdb_engine import replay_duckdb
+
+        if stderr.is_terminal:
+            with stderr.status("replaying with DuckDB"):
+                result = replay_duckdb(paths, deployment, limits)
+        else:
+            result = replay_duckdb(paths, deployment, limits)
     else:
-        result = replay(paths, deployment, limits=limits)
+        if args.jobs is None:
+            from trailwatch.replay.parallel import default_jobs
+
+            jobs = default_jobs()
+        else:
+            jobs = args.jobs
+        if stderr.is_terminal:
+            result = _replay_with_progress(paths, deployment, stderr, limits=limits, jobs=jobs)
+        else:
+            result = replay(paths, deployment, limits=limits, jobs=jobs)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -105,8 +143,12 @@ def _replay_with_progress(
     console: Console,
     min_bytes: int = PROGRESS_MIN_BYTES,
     limits: ReadLimits | None = None,
+    jobs: int = 1,
 ) -> ReplayResult:
-    """Replay with a transient progress bar over the input's bytes, when the input is large."""
+    """Replay with a transient progress bar over the input's bytes, when the input is large:
+    files, bytes, records read and records per second."""
+    import time
+
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -120,16 +162,35 @@ def _replay_with_progress(
 
     files, total = input_size(paths)
     if total < min_bytes:
-        return replay(paths, deployment, limits=limits)
+        return replay(paths, deployment, limits=limits, jobs=jobs)
+    workers = f", {min(jobs, files)} processes" if jobs > 1 and files > 1 else ""
     columns = (
-        TextColumn(f"replaying {files} file{'s' if files != 1 else ''}"),
+        TextColumn(f"replaying {files:,} file{'s' if files != 1 else ''}{workers}"),
         BarColumn(),
         DownloadColumn(),
+        TextColumn("{task.fields[records]:,} records, {task.fields[rate]:,.0f}/s"),
         TimeRemainingColumn(),
     )
+    started = time.perf_counter()
+    read = 0
+
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("replay", total=total)
-        return replay(paths, deployment, lambda done: progress.advance(task, done), limits)
+        task = progress.add_task("replay", total=total, records=0, rate=0.0)
+
+        def on_records(more: int) -> None:
+            nonlocal read
+            read += more
+            rate = read / max(time.perf_counter() - started, 1e-6)
+            progress.update(task, records=read, rate=rate)
+
+        return replay(
+            paths,
+            deployment,
+            lambda done: progress.advance(task, done),
+            limits,
+            jobs=jobs,
+            on_records=on_records,
+        )
 
 
 def _print_report(result: ReplayResult, console: Console) -> None:
@@ -137,7 +198,8 @@ def _print_report(result: ReplayResult, console: Console) -> None:
 
     table = Table(
         title=f"{result.records:,} records from {result.files:,} file"
-        f"{'s' if result.files != 1 else ''}: what would have fired"
+        f"{'s' if result.files != 1 else ''}: what would have fired "
+        f"({result.engine}, {result.elapsed_s:,.1f} s)"
     )
     table.add_column("event", no_wrap=True)
     table.add_column("matches", justify="right", min_width=7)

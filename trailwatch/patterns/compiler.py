@@ -346,6 +346,11 @@ class CompiledPattern:
             self._on_text = text_test
             self._on_object = lambda record: text_test(as_text(record))
 
+    @property
+    def on_object(self) -> ObjectPredicate:
+        """The predicate on a decoded object (a `dict`) alone, without `matches`' dispatch."""
+        return self._on_object
+
     def matches(self, record: Mapping[str, Any] | str) -> bool:
         """Whether the pattern matches the record; never raises for any record."""
         if type(record) is dict:

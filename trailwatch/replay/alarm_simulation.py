@@ -92,6 +92,12 @@ class AlarmSimulation:
         start = epoch - epoch % self._period
         self._counts[start] = self._counts.get(start, 0) + 1
 
+    def add_counts(self, counts: dict[int, int]) -> None:
+        """Matches counted elsewhere (another process), per period start."""
+        mine = self._counts
+        for start, count in counts.items():
+            mine[start] = mine.get(start, 0) + count
+
     @property
     def matches(self) -> int:
         """How many matches were added."""

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from trailwatch.errors import InputError
+from trailwatch.replay.decoding import loads
 
 # Enough reasons to see what went wrong without flooding a terminal.
 MAX_REASONS = 5
@@ -127,6 +128,17 @@ class ReadStats:
         self.ignored += 1
         if len(self.ignored_reasons) < MAX_REASONS:
             self.ignored_reasons.append(f"{where}: {reason}")
+
+    def add(self, other: ReadStats) -> None:
+        """Count what `other` saw after what this saw, as if one reader had read both."""
+        self.files += other.files
+        self.skipped += other.skipped
+        self.reasons.extend(other.reasons[: MAX_REASONS - len(self.reasons)])
+        self.ignored += other.ignored
+        self.ignored_reasons.extend(
+            other.ignored_reasons[: MAX_REASONS - len(self.ignored_reasons)]
+        )
+        self.incomplete += other.incomplete
 
     def where(self) -> str:
         """The file, line and index of the record last handed out, as reasons name them."""
@@ -333,7 +345,7 @@ def _read_text(
         if not _over(first, limit) and starts_json:
             # Not a whole value on one line: a document over lines, or a bad first line.
             with contextlib.suppress(ValueError, RecursionError):
-                value = json.loads(first)
+                value = loads(first)
         if value is None:
             if as_lines:
                 lines = True
@@ -387,7 +399,7 @@ def _read_lines(
     line: str,
 ) -> Iterator[Record]:
     """JSON Lines from line `number`, whose text `line` the caller has read already."""
-    loads = json.loads
+    decode = loads
     readline = text.readline
     track = progress.wanted
     where = str(path)
@@ -405,7 +417,7 @@ def _read_lines(
                 )
             else:
                 try:
-                    record = loads(line)
+                    record = decode(line)
                 except (ValueError, RecursionError) as err:
                     # Blank lines fail to decode too; checking here keeps the common path short.
                     if line.strip():
@@ -490,7 +502,7 @@ def _read_document(
     content = "".join(parts)
     del parts, first  # the document is held once while it decodes
     try:
-        document = json.loads(content)
+        document = loads(content)
     except (ValueError, RecursionError) as err:
         if not named_json:
             stats.ignore(where, "not CloudTrail (not valid JSON)")
@@ -569,7 +581,7 @@ def _lookup_events(where: str, events: list[Any], stats: ReadStats) -> Iterator[
 
 def _embedded(where: str, embedded: str, stats: ReadStats) -> Iterator[Record]:
     try:
-        record = json.loads(embedded)
+        record = loads(embedded)
     except (ValueError, RecursionError) as err:
         stats.skip(where, f"CloudTrailEvent is not valid JSON ({_json_problem(err)})")
         return
