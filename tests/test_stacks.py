@@ -40,6 +40,15 @@ def test_each_stack_has_its_own_provider_region_and_state(
     assert data["terraform"]["backend"]["local"]["path"] == f"../../../state/{stack}.tfstate"
     trail = only(default_synth.resources(stack, "aws_cloudtrail"))
     assert trail["is_multi_region_trail"] is multi_region
+    # Every resource is tagged by the provider: who manages it, and which target it is.
+    (tags,) = data["provider"]["aws"][0]["default_tags"]
+    assert tags == {
+        "tags": {
+            "managed-by": "trailwatch",
+            "project": "trailwatch",
+            "trailwatch-target": stack.removeprefix("trailwatch-"),
+        }
+    }
 
 
 def test_provider_constraint_admits_mirror_and_current_major(default_synth: Synth) -> None:

@@ -181,10 +181,7 @@ class Deployment:
 
     def tags(self, target: Target) -> dict[str, str]:
         """Tags for every resource of the target, sorted for a stable synth."""
-        merged = {
-            naming.MANAGED_BY_TAG[0]: naming.MANAGED_BY_TAG[1],
-            naming.TARGET_TAG: target.name,
-        }
+        merged = {naming.MANAGED_BY_TAG: "trailwatch", naming.TARGET_TAG: target.name}
         merged.update(self.config.tags)
         merged.update(target.tags)
         return dict(sorted(merged.items()))
