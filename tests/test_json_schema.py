@@ -25,8 +25,28 @@ REPLAY_SAMPLES = ("aws-docs.jsonl", "stratus-red-team.jsonl")
 
 # trailwatch validate --json
 VALIDATE_KEYS = {"profile", "alarms", "targets", "warnings"}
-VALIDATE_ALARM_KEYS = {"id", "metric_name", "alarm_name", "threshold", "exact", "exclusions"}
-VALIDATE_TARGET_KEYS = {"name", "stack", "region", "trail_mode", "log_group"}
+VALIDATE_ALARM_KEYS = {
+    "id",
+    "severity",
+    "metric_name",
+    "alarm_name",
+    "threshold",
+    "exact",
+    "exclusions",
+    "pattern_override",
+}
+VALIDATE_TARGET_KEYS = {
+    "name",
+    "stack",
+    "region",
+    "trail_mode",
+    "log_group",
+    "channels",
+    "disabled_events",
+    "dashboard",
+    "routing",
+}
+VALIDATE_ROUTING_KEYS = {"event", "severity", "channels", "threshold", "pattern_override"}
 
 # trailwatch test --json
 TEST_KEYS = {"profile", "ok", "events"}
@@ -121,6 +141,11 @@ def test_validate(capsys: pytest.CaptureFixture[str]) -> None:
         assert set(target) == VALIDATE_TARGET_KEYS
         assert target["stack"] == f"trailwatch-{target['name']}"
         assert target["trail_mode"] in ("create", "existing")
+        assert [r["event"] for r in target["routing"]] == enabled_events()
+        for row in target["routing"]:
+            assert set(row) == VALIDATE_ROUTING_KEYS
+            assert row["severity"] in ("critical", "high", "medium", "low")
+            assert set(row["channels"]) <= set(target["channels"])
     assert document["warnings"] == []
 
 
