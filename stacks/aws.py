@@ -26,7 +26,14 @@ def _register_bare_package() -> None:
 _register_bare_package()
 
 # ruff: noqa: E402  (the imports must follow the registration above)
+from cdktf_cdktf_provider_aws.chatbot_slack_channel_configuration import (
+    ChatbotSlackChannelConfiguration,
+)
+from cdktf_cdktf_provider_aws.chatbot_teams_channel_configuration import (
+    ChatbotTeamsChannelConfiguration,
+)
 from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail
+from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
     CloudwatchLogMetricFilter,
@@ -79,7 +86,10 @@ __all__ = [
     "AwsProviderAssumeRole",
     "AwsProviderDefaultTags",
     "AwsProviderEndpoints",
+    "ChatbotSlackChannelConfiguration",
+    "ChatbotTeamsChannelConfiguration",
     "Cloudtrail",
+    "CloudwatchDashboard",
     "CloudwatchLogGroup",
     "CloudwatchLogMetricFilter",
     "CloudwatchLogMetricFilterMetricTransformation",

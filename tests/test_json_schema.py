@@ -84,6 +84,7 @@ STATE_STACK_KEYS = {
     "log_group",
     "topic_arn",
     "subscriptions",
+    "channels",
     "events",
     "findings",
 }
@@ -97,7 +98,15 @@ STATE_TRAIL_KEYS = {
 }
 STATE_LOG_GROUP_KEYS = {"name", "retention_days", "kms_key_id"}
 STATE_EVENT_KEYS = {"event_id", "filter", "alarm", "pattern_exact"}
-STATE_FILTER_KEYS = {"name", "log_group_name", "pattern", "metric_name", "namespace"}
+STATE_FILTER_KEYS = {
+    "name",
+    "log_group_name",
+    "pattern",
+    "metric_name",
+    "namespace",
+    "default_value",
+}
+STATE_CHANNEL_KEYS = {"name", "topic_arn", "receivers"}
 STATE_ALARM_KEYS = {
     "name",
     "metric_name",
@@ -225,6 +234,8 @@ def check_stack(stack: dict[str, Any]) -> None:
             assert set(event["alarm"]) == STATE_ALARM_KEYS
     for finding in stack["findings"]:
         assert set(finding) == STATE_FINDING_KEYS
+    for channel in stack["channels"]:
+        assert set(channel) == STATE_CHANNEL_KEYS
 
 
 def test_state_of_an_undeployed_config(
@@ -263,3 +274,4 @@ def test_state_of_a_deployed_inventory(default_synth: Synth) -> None:
         assert stack["trail"] is not None and stack["log_group"] is not None
         assert len(stack["events"]) == len(deployment.alarms)
         assert all(e["filter"] and e["alarm"] for e in stack["events"])
+        assert stack["channels"] and all(c["receivers"] for c in stack["channels"])

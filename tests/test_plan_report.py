@@ -543,8 +543,9 @@ BASE_ALARM = {
         ),
         (
             {"statistic": "Average"},
-            "alarm statistic Average never exceeds 1 per period, so threshold 3 is unreachable: "
-            "Sum → Average",
+            "alarm can never fire: statistic Average of a metric whose every datapoint is 1 per "
+            "matching record never exceeds 1, so >= 3 can never be reached: use Sum to count "
+            "records",
         ),
     ],
 )

@@ -140,19 +140,21 @@ def test_a_target_without_settings_of_its_own_deploys_the_global_alarms(tmp_path
 
 
 def test_the_single_topic_form_is_the_channel_default(tmp_path: Path) -> None:
-    deployment = load(tmp_path, default_config())
+    config = default_config()
+    config["notifications"] = {"emails": ["security-alerts@example.com"]}
+    deployment = load(tmp_path, config)
     for alarm in deployment.alarms:
         assert alarm.channels == ("default",)
     assert list(deployment.channels_for(deployment.targets[0])) == ["default"]
 
 
-def test_the_single_topic_form_routes_beside_more_channels(tmp_path: Path) -> None:
-    config = default_config()
-    config["notifications"]["channels"] = {"oncall": {"emails": ["oncall@example.com"]}}
-    config["notifications"]["routes"] = [{"severity": ["critical"], "channels": ["oncall"]}]
-    routed = channels(load(tmp_path, config), "primary")
-    assert routed["root-account-usage"] == ("oncall",)
+def test_the_default_config_pages_oncall_for_critical_and_high(tmp_path: Path) -> None:
+    # The single-topic form (top-level emails: the channel "default") beside another channel.
+    routed = channels(load(tmp_path, default_config()), "primary")
+    assert routed["root-account-usage"] == ("default", "oncall")
+    assert routed["kms-key-disable-or-deletion"] == ("default", "oncall")
     assert routed["vpc-changes"] == ("default",)
+    assert routed["authorization-failures"] == ("default",)
 
 
 def test_an_alarm_description_carries_severity_and_what_to_do_within_1024(

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from trailwatch.errors import ConfigError, FieldPattern, describe_validation_error
+from trailwatch.spec import naming
 from trailwatch.spec.catalog import MAX_PATTERN_LENGTH, Comparison, MissingData, Severity, Statistic
 from trailwatch.spec.yaml_files import read_mapping
 
@@ -293,7 +294,7 @@ class Subscription(_Strict):
 
 ChannelName = Annotated[str, Field(pattern=CHANNEL_NAME.regex)]
 # The channel the single-topic form (notifications.emails, subscriptions, topic_arn) makes.
-DEFAULT_CHANNEL = "default"
+DEFAULT_CHANNEL = naming.DEFAULT_CHANNEL
 
 
 class SlackChannel(_Strict):

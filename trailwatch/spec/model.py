@@ -46,6 +46,8 @@ EMULATOR_STATE_DIR = ".emulator/state"
 MAX_ALARM_DESCRIPTION = 1024
 # IAM's limit on a role name.
 MAX_ROLE_NAME = 64
+# The regions that serve the AWS Chatbot API; a configuration there takes topics of any region.
+CHATBOT_REGIONS = ("us-east-2", "us-west-2", "eu-west-1", "ap-southeast-1")
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,18 @@ class Deployment:
         """The SNS topic of a channel in a target (the single-topic form keeps its name)."""
         base = f"{self.resource_name(target)}-alarms"
         return base if channel == DEFAULT_CHANNEL else f"{base}-{channel}"
+
+    def chatbot_region(self, target: Target) -> str:
+        """Where a target's AWS Chatbot configurations are made: its own region when that
+        serves the Chatbot API, else the nearest that does."""
+        region = target.region
+        if region in CHATBOT_REGIONS:
+            return region
+        if region.startswith(("eu-", "me-", "af-", "il-")):
+            return "eu-west-1"
+        if region.startswith("ap-"):
+            return "ap-southeast-1"
+        return "us-west-2" if region.startswith("us-west-") else "us-east-2"
 
     def chat_name(self, target: Target, channel: str) -> str:
         """The AWS Chatbot channel configuration and its role's name base of a channel."""
