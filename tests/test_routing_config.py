@@ -547,3 +547,44 @@ def test_synth_refuses_bad_routing_in_one_line_and_writes_nothing(
     (line,) = result.stderr.strip().splitlines()
     assert message in line
     assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_validate_prints_each_targets_routing_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trailwatch.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["validate", "--config", str(write(tmp_path, routed_config()))]) == 0
+    out = capsys.readouterr().out
+    assert "routing of primary" in out and "routing of eu (disabled: ec2-instance-changes)" in out
+    rows = [
+        [cell.strip() for cell in line.strip("│ ").split("│")]
+        for line in out.splitlines()
+        if line.startswith("│")
+    ]
+    assert ["cloudtrail-changes", "critical", "security-email, oncall, teams", "1"] in rows
+    assert ["authorization-failures", "low", "chat", "1"] in rows
+    assert ["root-account-usage", "critical", "legacy", "1"] in rows
+    assert ["console-signin-failures", "medium", "security-email", "10"] in rows
+
+
+def test_validate_json_lists_each_targets_routing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from trailwatch.cli import main
+
+    assert main(["validate", "--json", "--config", str(write(tmp_path, routed_config()))]) == 0
+    targets = {t["name"]: t for t in json.loads(capsys.readouterr().out)["targets"]}
+    assert targets["eu"]["channels"] == ["security-email", "legacy"]
+    assert targets["eu"]["disabled_events"] == ["ec2-instance-changes"]
+    routing = {r["event"]: r for r in targets["primary"]["routing"]}
+    assert routing["authorization-failures"] == {
+        "event": "authorization-failures",
+        "severity": "low",
+        "channels": ["chat"],
+        "threshold": 1.0,
+        "pattern_override": None,
+    }
