@@ -1,9 +1,11 @@
 """The review rules: which planned changes weaken the security alarms, or need a second look.
 
-One rule per resource type (`RULES`: a change in, (kind, reason) flags out), plus two that look
-across a stack: `subscriptions` (they are numbered, so dropping the first of two addresses
-rewrites #0 and destroys #1) and `covered` (what a destroyed parent already reports: a bucket's
-settings, a topic's policy). `review.review` runs them over every stack.
+One rule per resource type (`RULES`: a change in, (kind, reason) flags out), plus three that
+look across a stack: `subscriptions` (they are numbered, so dropping the first of two addresses
+rewrites #0 and destroys #1), `default_value_counts` (a filter's default_value and the statistic
+of the alarm on its metric, `trailwatch.spec.firing`) and `covered` (what a destroyed parent
+already reports: a bucket's settings, a topic's policy). `review.review` runs them over every
+stack.
 
 Rules compare raw values but word them with masked ones (`masking.show`). Filters and alarms are
 read as the inventory models them (`trailwatch.inventory`), as coverage and drift read them.
@@ -487,7 +489,7 @@ def default_value_counts(changes: Sequence[ResourceChange]) -> Iterator[tuple[st
     filters = {}
     for c in changes:
         if c.type == "aws_cloudwatch_log_metric_filter" and c.action != "delete":
-            before_filter, after_filter = filters_of(c)
+            after_filter = filters_of(c)[1]
             filters[after_filter.metric] = (
                 _has_default_value(c.before) if c.action != "create" else False,
                 _has_default_value(c.after),
