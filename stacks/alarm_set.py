@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from stacks.aws import (
     CloudwatchLogMetricFilter,
@@ -15,7 +15,8 @@ from trailwatch.spec.model import Alarm
 
 
 class AlarmSet(Construct):
-    """Filters count matching records into metrics; alarms on exactly those metrics notify."""
+    """Filters count matching records into metrics; alarms on exactly those metrics notify the
+    topics of their channels (`topic_arns`: channel -> topic)."""
 
     def __init__(
         self,
@@ -25,11 +26,13 @@ class AlarmSet(Construct):
         alarms: Sequence[Alarm],
         log_group_name: str,
         namespace: str,
-        topic_arn: str,
+        topic_arns: Mapping[str, str],
         ok_actions: bool,
         insufficient_data_actions: bool,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Event id -> the alarm's ARN (a Terraform reference), for the dashboard.
+        self.alarm_arns: dict[str, str] = {}
         for alarm in alarms:
             settings = alarm.settings
             metric_filter = CloudwatchLogMetricFilter(
@@ -39,17 +42,21 @@ class AlarmSet(Construct):
                 log_group_name=log_group_name,
                 pattern=alarm.pattern,
                 metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
-                    name=alarm.metric_name, namespace=namespace, value="1"
+                    name=alarm.metric_name,
+                    namespace=namespace,
+                    value="1",
+                    # 0 for every record that does not match: the metric has data whenever the
+                    # log group receives records (see README, "default_value").
+                    default_value="0" if alarm.default_value else None,
                 ),
             )
             metric_filter.override_logical_id(naming.filter_id(alarm.id))
-            CloudwatchMetricAlarm(
+            actions = [topic_arns[channel] for channel in alarm.channels]
+            made = CloudwatchMetricAlarm(
                 self,
                 f"alarm-{alarm.id}",
                 alarm_name=alarm.alarm_name,
-                alarm_description=(
-                    f"{alarm.event.title} (trailwatch event {alarm.id}). {alarm.event.description}"
-                )[:1024],
+                alarm_description=alarm.description,
                 # The same model values as the filter's, written out literally so that plans
                 # and scanners read the names; the model makes them equal by construction.
                 metric_name=alarm.metric_name,
@@ -62,8 +69,10 @@ class AlarmSet(Construct):
                 comparison_operator=settings.comparison,
                 treat_missing_data=settings.treat_missing_data,
                 actions_enabled=True,
-                alarm_actions=[topic_arn],
-                ok_actions=[topic_arn] if ok_actions else None,
-                insufficient_data_actions=[topic_arn] if insufficient_data_actions else None,
+                alarm_actions=actions,
+                ok_actions=actions if ok_actions else None,
+                insufficient_data_actions=actions if insufficient_data_actions else None,
                 depends_on=[metric_filter],
-            ).override_logical_id(naming.alarm_id(alarm.id))
+            )
+            made.override_logical_id(naming.alarm_id(alarm.id))
+            self.alarm_arns[alarm.id] = made.arn

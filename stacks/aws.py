@@ -70,9 +70,19 @@ def _register_bare_package() -> None:
 
 
 # What the stacks use: the engine's core classes, and the provider classes by resource module.
-CORE_CLASSES = ("App", "LocalBackend", "S3Backend", "TerraformStack", "Testing")
+CORE_CLASSES = (
+    "App",
+    "LocalBackend",
+    "S3Backend",
+    "TerraformProvider",
+    "TerraformStack",
+    "Testing",
+)
 PROVIDER_CLASSES = {
+    "chatbot_slack_channel_configuration": ("ChatbotSlackChannelConfiguration",),
+    "chatbot_teams_channel_configuration": ("ChatbotTeamsChannelConfiguration",),
     "cloudtrail": ("Cloudtrail",),
+    "cloudwatch_dashboard": ("CloudwatchDashboard",),
     "cloudwatch_log_group": ("CloudwatchLogGroup",),
     "cloudwatch_log_metric_filter": (
         "CloudwatchLogMetricFilter",
@@ -139,8 +149,15 @@ def _load() -> dict[str, object]:
 if TYPE_CHECKING:
     # Type checkers see the default engine's classes (cdktn's have the same API). These
     # imports and the tables above name the same classes: tests/test_cdk_engines.py checks.
-    from cdktf import App, LocalBackend, S3Backend, TerraformStack, Testing
+    from cdktf import App, LocalBackend, S3Backend, TerraformProvider, TerraformStack, Testing
+    from cdktf_cdktf_provider_aws.chatbot_slack_channel_configuration import (
+        ChatbotSlackChannelConfiguration,
+    )
+    from cdktf_cdktf_provider_aws.chatbot_teams_channel_configuration import (
+        ChatbotTeamsChannelConfiguration,
+    )
     from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail
+    from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
     from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
     from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
         CloudwatchLogMetricFilter,
@@ -196,9 +213,12 @@ __all__ = [
     "AwsProviderAssumeRole",
     "AwsProviderDefaultTags",
     "AwsProviderEndpoints",
+    "ChatbotSlackChannelConfiguration",
+    "ChatbotTeamsChannelConfiguration",
     "CORE_CLASSES",
     "CORE_MODULE",
     "Cloudtrail",
+    "CloudwatchDashboard",
     "CloudwatchLogGroup",
     "CloudwatchLogMetricFilter",
     "CloudwatchLogMetricFilterMetricTransformation",
@@ -237,6 +257,7 @@ __all__ = [
     "SnsTopic",
     "SnsTopicPolicy",
     "SnsTopicSubscription",
+    "TerraformProvider",
     "TerraformStack",
     "Testing",
     "choose_engine",

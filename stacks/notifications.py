@@ -1,15 +1,22 @@
-"""Where alarms go: an encrypted SNS topic and its subscribers, or a topic that exists."""
+"""Where alarms go: one encrypted SNS topic per channel and its subscribers, or a topic that
+exists."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from stacks.aws import Construct, SnsTopic, SnsTopicPolicy, SnsTopicSubscription
 from stacks.policies import Where, alarm_topic_policy
 from trailwatch.spec import naming
-from trailwatch.spec.config import Notifications as NotificationSettings
+from trailwatch.spec.config import Channel
 
 
 class Notifications(Construct):
-    """The alarm topic: created with a policy for this account's alarms, or taken as given."""
+    """The channels' topics: created with a policy for this account's alarms, or taken as given.
+
+    `topic_arns` maps each channel to the topic its alarms publish to. The channel `default`
+    keeps the construct ids and logical ids of the single topic trailwatch had before channels.
+    """
 
     def __init__(
         self,
@@ -17,31 +24,41 @@ class Notifications(Construct):
         construct_id: str,
         *,
         where: Where,
-        name: str,
-        settings: NotificationSettings,
+        channels: Mapping[str, Channel],
+        topic_names: Mapping[str, str],
         key_arn: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
-        if settings.topic_arn:
-            self.topic_arn = settings.topic_arn
-            return
-        topic = SnsTopic(self, "topic", name=name, kms_master_key_id=key_arn)
-        topic.override_logical_id(naming.TOPIC_ID)
-        self.topic_arn = topic.arn
+        self.topic_arns: dict[str, str] = {}
+        for channel, settings in channels.items():
+            if settings.topic_arn:
+                self.topic_arns[channel] = settings.topic_arn
+                continue
+            self.topic_arns[channel] = self._topic(
+                where, channel, settings, topic_names[channel], key_arn
+            )
+
+    def _topic(
+        self, where: Where, channel: str, settings: Channel, name: str, key_arn: str | None
+    ) -> str:
+        suffix = "" if channel == naming.DEFAULT_CHANNEL else f"-{channel}"
+        topic = SnsTopic(self, f"topic{suffix}", name=name, kms_master_key_id=key_arn)
+        topic.override_logical_id(naming.topic_id(channel))
         SnsTopicPolicy(
             self,
-            "policy",
+            f"policy{suffix}",
             arn=topic.arn,
             policy=alarm_topic_policy(where, topic_arn=topic.arn),
-        ).override_logical_id(naming.TOPIC_POLICY_ID)
+        ).override_logical_id(naming.topic_policy_id(channel))
         subscribers = [("email", address) for address in settings.emails] + [
             (s.protocol, s.endpoint) for s in settings.subscriptions
         ]
         for index, (protocol, endpoint) in enumerate(subscribers):
             SnsTopicSubscription(
                 self,
-                f"subscription-{index}",
+                f"subscription{suffix}-{index}",
                 topic_arn=topic.arn,
                 protocol=protocol,
                 endpoint=endpoint,
-            ).override_logical_id(naming.subscription_id(index))
+            ).override_logical_id(naming.subscription_id(index, channel))
+        return topic.arn

@@ -247,3 +247,39 @@ def alarm_topic_policy(where: Where, *, topic_arn: str) -> str:
             },
         }
     )
+
+
+def chatbot_role_trust() -> str:
+    """AWS Chatbot assumes the channel's role (its documented trust policy)."""
+    return document(
+        {
+            "Sid": "ChatbotAssumesRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "chatbot.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+
+
+def chatbot_role_permissions() -> str:
+    """What Chatbot needs to show an alarm notification: read CloudWatch, nothing else.
+
+    The actions are AWS's notifications-only permissions for Chatbot; CloudWatch's Describe,
+    Get and List calls on metrics take no resource narrower than `*`.
+    """
+    return document(
+        {
+            "Sid": "ReadAlarmsForNotifications",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"],
+            "Resource": "*",
+        }
+    )
+
+
+def chatbot_guardrail(where: Where) -> str:
+    """The channel guardrail: whatever a channel member's role allows, at most read CloudWatch.
+
+    Without a guardrail AWS Chatbot applies AdministratorAccess.
+    """
+    return f"arn:{where.partition}:iam::aws:policy/CloudWatchReadOnlyAccess"

@@ -17,6 +17,8 @@ from stacks.aws import (
     S3Backend,
     TerraformStack,
 )
+from stacks.chat import ChatChannels
+from stacks.dashboard import AlarmDashboard
 from stacks.encryption import EncryptionKey
 from stacks.notifications import Notifications
 from stacks.policies import Where
@@ -47,7 +49,8 @@ class TargetStack(TerraformStack):
         name = deployment.resource_name(target)
         log_group_name = deployment.log_group_name(target)
         settings = deployment.config
-        creates_topic = settings.notifications.topic_arn is None
+        channels = deployment.channels_for(target)
+        creates_topic = any(c.topic_arn is None for c in channels.values())
         trail_settings = target.trail if isinstance(target.trail, CreateTrail) else None
         creates_trail = trail_settings is not None
         key = None
@@ -79,27 +82,55 @@ class TargetStack(TerraformStack):
             self,
             "notifications",
             where=where,
-            name=f"{name}-alarms",
-            settings=settings.notifications,
+            channels=channels,
+            topic_names={c: deployment.topic_name(target, c) for c in channels},
             key_arn=key.arn if key else None,
         )
-        AlarmSet(
+        if any(c.chat for c in channels.values()):
+            ChatChannels(
+                self,
+                "chat",
+                where=where,
+                channels=channels,
+                topic_arns=notifications.topic_arns,
+                names={c: deployment.chat_name(target, c) for c in channels},
+                provider=self._chatbot_provider(deployment, target),
+            )
+        alarms = deployment.alarms_for(target)
+        alarm_set = AlarmSet(
             self,
             "alarms",
-            alarms=deployment.alarms,
+            alarms=alarms,
             log_group_name=log_group_name,
             namespace=settings.namespace,
-            topic_arn=notifications.topic_arn,
+            topic_arns=notifications.topic_arns,
             ok_actions=settings.notifications.ok_actions,
             insufficient_data_actions=settings.notifications.insufficient_data_actions,
         )
+        if deployment.dashboard_for(target):
+            AlarmDashboard(
+                self,
+                "dashboard",
+                name=name,
+                region=target.region,
+                alarms=alarms,
+                alarm_arns=alarm_set.alarm_arns,
+            )
 
-    def _provider(self, deployment: Deployment, target: Target) -> None:
+    def _provider(
+        self,
+        deployment: Deployment,
+        target: Target,
+        *,
+        region: str | None = None,
+        alias: str | None = None,
+    ) -> AwsProvider:
         emulator = deployment.endpoint_url
-        AwsProvider(
+        provider = AwsProvider(
             self,
-            "aws",
-            region=target.region,
+            alias or "aws",
+            alias=alias,
+            region=region or target.region,
             allowed_account_ids=[target.account_id] if target.account_id else None,
             profile=None if emulator else target.profile,
             assume_role=(
@@ -110,9 +141,19 @@ class TargetStack(TerraformStack):
             default_tags=[AwsProviderDefaultTags(tags=deployment.tags(target))],
             **(_emulator_settings(emulator) if emulator else {}),
         )
-        self.add_override(
-            "terraform.required_providers.aws.version", naming.AWS_PROVIDER_CONSTRAINT
-        )
+        if alias is None:
+            self.add_override(
+                "terraform.required_providers.aws.version", naming.AWS_PROVIDER_CONSTRAINT
+            )
+        return provider
+
+    def _chatbot_provider(self, deployment: Deployment, target: Target) -> AwsProvider | None:
+        """The AWS Chatbot API is served in a few regions only: there, the target's provider;
+        elsewhere a second one, with the same account and credentials, in the nearest."""
+        region = deployment.chatbot_region(target)
+        if region == target.region:
+            return None
+        return self._provider(deployment, target, region=region, alias=naming.CHATBOT_PROVIDER)
 
     def _backend(self, deployment: Deployment, target: Target) -> None:
         state = deployment.state(target)

@@ -65,6 +65,13 @@ def torn_down(config: Config) -> None:
     }
 
 
+def rerouted(config: Config) -> None:
+    """The route narrowed to critical alarms: high ones no longer page on-call."""
+    config["notifications"]["routes"] = [
+        {"severity": ["critical"], "channels": ["oncall", "default"]}
+    ]
+
+
 def tagged(config: Config) -> None:
     """A harmless change on primary only: eu's plan is then a plan without changes."""
     config["targets"][0]["tags"] = {"cost-center": "security"}
@@ -74,6 +81,7 @@ def tagged(config: Config) -> None:
 VARIANTS: dict[str, tuple[Callable[[Config], None], tuple[str, ...]]] = {
     "weakened": (weakened, (PRIMARY, EU)),
     "torn-down": (torn_down, (EU,)),
+    "rerouted": (rerouted, (PRIMARY,)),
     "tagged": (tagged, (PRIMARY, EU)),
 }
 
@@ -137,7 +145,7 @@ class PlanLab:
 def plan_variants(workdir: Path, endpoint_url: str, terraform_env: dict[str, str]) -> PlanLab:
     """Synthesize every variant beside the deployed config in `workdir`, and plan each."""
     lab = PlanLab(workdir, endpoint_url, terraform_env)
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         synths = [pool.submit(_synth_variant, lab, name) for name in VARIANTS]
         for synth in synths:
             synth.result()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import REPO, Synth, SynthFactory, default_config, missing_tool
 
@@ -107,14 +108,24 @@ def existing_topic_config() -> dict[str, Any]:
     return config
 
 
+def routed_example_config() -> dict[str, Any]:
+    """Every channel kind (Chatbot Slack and Teams with their roles), routes, per-target
+    settings, a pattern override, default_value and a dashboard."""
+    config: dict[str, Any] = yaml.safe_load((REPO / "examples" / "routed.yaml").read_text())
+    return config
+
+
 CONFIGS = {
     "default": default_config,
     "checkov-every-option": every_option_config,
     "checkov-existing-topic": existing_topic_config,
+    "routed-example": routed_example_config,
 }
 STACKS = [
     ("default", "trailwatch-primary"),
     ("default", "trailwatch-eu"),
+    ("routed-example", "trailwatch-prod"),
+    ("routed-example", "trailwatch-staging"),
     ("checkov-every-option", "trailwatch-primary"),
     ("checkov-every-option", "trailwatch-org"),
     ("checkov-existing-topic", "trailwatch-primary"),

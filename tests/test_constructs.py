@@ -61,7 +61,10 @@ def test_alarm_set_makes_one_filter_and_one_alarm_per_event_on_its_topic() -> No
             alarms=model.alarms,
             log_group_name="/test/cloudtrail",
             namespace="TestMetrics",
-            topic_arn="arn:aws:sns:eu-west-1:111122223333:test",
+            topic_arns={
+                "default": "arn:aws:sns:eu-west-1:111122223333:default",
+                "oncall": "arn:aws:sns:eu-west-1:111122223333:oncall",
+            },
             ok_actions=False,
             insufficient_data_actions=False,
         )
@@ -84,7 +87,10 @@ def test_alarm_set_makes_one_filter_and_one_alarm_per_event_on_its_topic() -> No
             alarm.metric_name,
             "TestMetrics",
         )
-        assert watching["alarm_actions"] == ["arn:aws:sns:eu-west-1:111122223333:test"]
+        assert watching["alarm_actions"] == [
+            f"arn:aws:sns:eu-west-1:111122223333:{channel}" for channel in alarm.channels
+        ]
+        assert watching["alarm_description"] == alarm.description
         assert "ok_actions" not in watching
         assert watching["threshold"] == alarm.settings.threshold
     # Nothing but filters and alarms (and the test's provider).
@@ -97,7 +103,7 @@ def test_alarm_set_makes_one_filter_and_one_alarm_per_event_on_its_topic() -> No
 def test_notifications_with_an_existing_topic_create_nothing() -> None:
     from stacks.notifications import Notifications
     from stacks.policies import Where
-    from trailwatch.spec.config import Notifications as Settings
+    from trailwatch.spec.config import Channel
 
     made: list[Any] = []
     existing = "arn:aws:sns:eu-west-1:111122223333:existing"
@@ -107,13 +113,13 @@ def test_notifications_with_an_existing_topic_create_nothing() -> None:
                 scope,
                 "notifications",
                 where=Where(**WHERE_ARGS),
-                name="t-alarms",
-                settings=Settings(topic_arn=existing),
+                channels={"legacy": Channel(topic_arn=existing)},
+                topic_names={"legacy": "t-alarms-legacy"},
                 key_arn=None,
             )
         )
     )
-    assert made[0].topic_arn == existing
+    assert made[0].topic_arns == {"legacy": existing}
     assert "resource" not in data
 
 
@@ -121,28 +127,39 @@ def test_notifications_create_an_encrypted_topic_its_policy_and_each_subscriber(
     from stacks.notifications import Notifications
     from stacks.policies import Where
     from trailwatch.spec import naming
-    from trailwatch.spec.config import Notifications as Settings
+    from trailwatch.spec.config import Channel
 
-    settings = Settings(
+    default = Channel(
         emails=("a@example.com", "b@example.com"),
         subscriptions=({"protocol": "https", "endpoint": "https://hooks.example.com/x"},),
     )
+    oncall = Channel(emails=("oncall@example.com",))
     data = synth_in_process(
         lambda scope: Notifications(
             scope,
             "notifications",
             where=Where(**WHERE_ARGS),
-            name="t-alarms",
-            settings=settings,
+            channels={"default": default, "on-call": oncall},
+            topic_names={"default": "t-alarms", "on-call": "t-alarms-on-call"},
             key_arn="arn:aws:kms:eu-west-1:111122223333:key/k",
         )
     )
-    topic = resources(data, "aws_sns_topic")[naming.TOPIC_ID]
-    assert topic == {
-        "name": "t-alarms",
-        "kms_master_key_id": "arn:aws:kms:eu-west-1:111122223333:key/k",
+    topics = resources(data, "aws_sns_topic")
+    # The channel default keeps the single topic's logical ids.
+    assert topics == {
+        naming.TOPIC_ID: {
+            "name": "t-alarms",
+            "kms_master_key_id": "arn:aws:kms:eu-west-1:111122223333:key/k",
+        },
+        "alarm_topic_on_call": {
+            "name": "t-alarms-on-call",
+            "kms_master_key_id": "arn:aws:kms:eu-west-1:111122223333:key/k",
+        },
     }
-    assert set(resources(data, "aws_sns_topic_policy")) == {naming.TOPIC_POLICY_ID}
+    assert set(resources(data, "aws_sns_topic_policy")) == {
+        naming.TOPIC_POLICY_ID,
+        "alarm_topic_policy_on_call",
+    }
     subscriptions = resources(data, "aws_sns_topic_subscription")
     assert [
         (
@@ -155,6 +172,97 @@ def test_notifications_create_an_encrypted_topic_its_policy_and_each_subscriber(
         ("email", "b@example.com"),
         ("https", "https://hooks.example.com/x"),
     ]
+    assert subscriptions["alarm_topic_on_call_subscription_0"] == {
+        "protocol": "email",
+        "endpoint": "oncall@example.com",
+        "topic_arn": "${aws_sns_topic.alarm_topic_on_call.arn}",
+    }
+
+
+def test_chat_channels_get_a_configuration_a_role_and_a_read_only_guardrail() -> None:
+    from stacks.chat import ChatChannels
+    from stacks.policies import Where
+    from trailwatch.spec.config import Channel
+
+    slack = Channel(slack={"workspace_id": "T0123ABCD", "channel_id": "C0123ABCD"})
+    teams = Channel(
+        teams={
+            "team_id": "5ad4b2cd-1b25-4a70-a0ad-0bbd9ac9d1a2",
+            "tenant_id": "2b1a7c3e-4d5f-4a6b-8c7d-9e0f1a2b3c4d",
+            "channel_id": "19%3ab6ef35dc%40thread.tacv2",
+        }
+    )
+    mail = Channel(emails=("a@example.com",))
+    topic = "arn:aws:sns:eu-west-1:111122223333:"
+    data = synth_in_process(
+        lambda scope: ChatChannels(
+            scope,
+            "chat",
+            where=Where(**WHERE_ARGS),
+            channels={"chat": slack, "ms": teams, "mail": mail},
+            topic_arns={"chat": topic + "chat", "ms": topic + "ms", "mail": topic + "mail"},
+            names={"chat": "t-chat", "ms": "t-ms", "mail": "t-mail"},
+            provider=None,
+        )
+    )
+    configured = resources(data, "aws_chatbot_slack_channel_configuration")["chat_slack_chat"]
+    assert configured == {
+        "configuration_name": "t-chat-slack",
+        "slack_team_id": "T0123ABCD",
+        "slack_channel_id": "C0123ABCD",
+        "iam_role_arn": "${aws_iam_role.chat_role_chat.arn}",
+        "sns_topic_arns": [topic + "chat"],
+        "guardrail_policy_arns": ["arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"],
+        "logging_level": "ERROR",
+    }
+    teams_made = resources(data, "aws_chatbot_teams_channel_configuration")["chat_teams_ms"]
+    assert teams_made["sns_topic_arns"] == [topic + "ms"]
+    assert teams_made["tenant_id"] == "2b1a7c3e-4d5f-4a6b-8c7d-9e0f1a2b3c4d"
+    roles = resources(data, "aws_iam_role")
+    # The e-mail channel needs no Chatbot.
+    assert set(roles) == {"chat_role_chat", "chat_role_ms"}
+    trust = json.loads(roles["chat_role_chat"]["assume_role_policy"])["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "chatbot.amazonaws.com"}]
+    (allowed,) = json.loads(
+        resources(data, "aws_iam_role_policy")["chat_role_policy_chat"]["policy"]
+    )["Statement"]
+    assert all(a.startswith("cloudwatch:") for a in allowed["Action"])
+
+
+def test_dashboard_has_a_widget_per_alarm_grouped_by_severity() -> None:
+    from stacks.dashboard import AlarmDashboard
+
+    model = deployment()
+    arns = {a.id: f"arn:aws:cloudwatch:eu-west-1:111122223333:alarm:{a.id}" for a in model.alarms}
+    data = synth_in_process(
+        lambda scope: AlarmDashboard(
+            scope, "dashboard", name="t", region="eu-west-1", alarms=model.alarms, alarm_arns=arns
+        )
+    )
+    dashboard = resources(data, "aws_cloudwatch_dashboard")["dashboard"]
+    assert dashboard["dashboard_name"] == "t"
+    widgets = json.loads(dashboard["dashboard_body"])["widgets"]
+    headings = [w["properties"]["markdown"] for w in widgets if w["type"] == "text"]
+    assert headings == [
+        "## Critical: 2 alarms",
+        "## High: 5 alarms",
+        "## Medium: 8 alarms",
+        "## Low: 2 alarms",
+    ]
+    graphs = [w for w in widgets if w["type"] == "metric"]
+    assert [g["properties"]["annotations"]["alarms"] for g in graphs][:2] == [
+        [arns["cloudtrail-changes"]],
+        [arns["root-account-usage"]],
+    ]
+    assert len(graphs) == len(model.alarms)
+    # No two widgets overlap on the 24-wide grid.
+    cells = [
+        (x, y)
+        for w in widgets
+        for x in range(w["x"], w["x"] + w["width"])
+        for y in range(w["y"], w["y"] + w["height"])
+    ]
+    assert len(cells) == len(set(cells)) and max(x for x, _ in cells) < 24
 
 
 def test_encryption_key_rotates_and_grants_only_the_services_asked_for() -> None:

@@ -602,10 +602,13 @@ def test_the_aws_inventory_reads_what_the_target_deployed(lab: Lab) -> None:
     assert trail is not None and trail.arn and trail.arn.startswith("arn:aws:cloudtrail:")
     assert trail.multi_region and trail.include_global_service_events is True
     assert trail.logging is True
-    (topic,) = state.topics
-    assert [(t.name, t.kms_key_id) for t in inventory.topics if t.arn == topic.arn] == [
-        (topic.name, topic.kms_key_id)
-    ]
-    assert {
-        (s.protocol, s.endpoint) for s in inventory.subscriptions if s.topic_arn == topic.arn
-    } == {("email", "security-alerts@example.com")}
+    # One topic per channel of the default config: the single-topic form's, and on-call's.
+    subscribers = {"default": "security-alerts@example.com", "oncall": "oncall@example.com"}
+    assert sorted(t.channel or "" for t in state.topics) == sorted(subscribers)
+    for topic in state.topics:
+        assert [(t.name, t.kms_key_id) for t in inventory.topics if t.arn == topic.arn] == [
+            (topic.name, topic.kms_key_id)
+        ]
+        assert {
+            (s.protocol, s.endpoint) for s in inventory.subscriptions if s.topic_arn == topic.arn
+        } == {("email", subscribers[topic.channel or ""])}

@@ -82,7 +82,7 @@ def test_one_filter_per_enabled_event_with_the_catalogs_exact_pattern(lab: Lab) 
             assert transformation["metricValue"] == "1"
 
 
-def test_one_alarm_per_filter_on_its_metric_notifying_the_topic(lab: Lab) -> None:
+def test_one_alarm_per_filter_on_its_metric_notifying_its_routes_topics(lab: Lab) -> None:
     deployment = lab.deployment()
     for target in deployment.targets:
         topic = f"arn:aws:sns:{target.region}:{ACCOUNT}:trailwatch-{target.name}-alarms"
@@ -95,7 +95,10 @@ def test_one_alarm_per_filter_on_its_metric_notifying_the_topic(lab: Lab) -> Non
                 alarm.metric_name,
                 "CloudTrailMetrics",
             )
-            assert deployed["AlarmActions"] == [topic]
+            # The default config's route: critical and high page on-call too.
+            paged = alarm.severity in ("critical", "high")
+            assert deployed["AlarmActions"] == [topic] + ([f"{topic}-oncall"] if paged else [])
+            assert deployed["AlarmDescription"] == alarm.description
             assert deployed["ActionsEnabled"] is True
             assert deployed["Threshold"] == alarm.settings.threshold
             assert deployed["ComparisonOperator"] == alarm.settings.comparison
@@ -104,15 +107,33 @@ def test_one_alarm_per_filter_on_its_metric_notifying_the_topic(lab: Lab) -> Non
             assert deployed["TreatMissingData"] == alarm.settings.treat_missing_data
 
 
-def test_the_topic_is_encrypted_and_has_the_configs_subscriber(lab: Lab) -> None:
+def test_each_channel_topic_is_encrypted_and_has_its_subscriber(lab: Lab) -> None:
     for target in lab.deployment().targets:
         sns = lab.client("sns", target.region)
         topic = f"arn:aws:sns:{target.region}:{ACCOUNT}:trailwatch-{target.name}-alarms"
-        assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"]
-        subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-        assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
-            ("email", "security-alerts@example.com")
-        ]
+        topics = sorted(t["TopicArn"] for t in sns.list_topics()["Topics"])
+        assert topics == [topic, f"{topic}-oncall"]
+        for arn, address in ((topic, "security-alerts@example.com"), (f"{topic}-oncall", None)):
+            assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["KmsMasterKeyId"]
+            subscriptions = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+            assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
+                ("email", address or "oncall@example.com")
+            ]
+
+
+def test_the_primary_target_has_its_dashboard(lab: Lab) -> None:
+    cloudwatch = lab.client("cloudwatch", "us-east-1")
+    names = [d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]]
+    assert names == ["trailwatch-primary"]
+    body = json.loads(cloudwatch.get_dashboard(DashboardName="trailwatch-primary")["DashboardBody"])
+    alarms = [
+        w["properties"]["annotations"]["alarms"][0]
+        for w in body["widgets"]
+        if w["type"] == "metric"
+    ]
+    assert len(alarms) == 17
+    assert all(a.startswith(f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:") for a in alarms)
+    assert lab.client("cloudwatch", "eu-west-1").list_dashboards()["DashboardEntries"] == []
 
 
 def test_a_config_change_deploys_exactly_that_change(lab: Lab, emulator_teardown: None) -> None:
@@ -131,11 +152,19 @@ def test_a_config_change_deploys_exactly_that_change(lab: Lab, emulator_teardown
 
     changes = lab.each(plan_and_apply)
     for target, planned in changes.items():
-        assert planned == {
-            ("aws_cloudwatch_log_metric_filter.filter_ec2_instance_changes", "delete"),
-            ("aws_cloudwatch_metric_alarm.alarm_ec2_instance_changes", "delete"),
-            ("aws_cloudwatch_metric_alarm.alarm_console_signin_failures", "update"),
-        }, target
+        # The primary target's dashboard loses the graph of the disabled event.
+        dashboard = (
+            {("aws_cloudwatch_dashboard.dashboard", "update")} if target == "primary" else set()
+        )
+        assert (
+            planned
+            == {
+                ("aws_cloudwatch_log_metric_filter.filter_ec2_instance_changes", "delete"),
+                ("aws_cloudwatch_metric_alarm.alarm_ec2_instance_changes", "delete"),
+                ("aws_cloudwatch_metric_alarm.alarm_console_signin_failures", "update"),
+            }
+            | dashboard
+        ), target
     deployment = lab.deployment()
     for target in deployment.targets:
         alarms = {
@@ -165,6 +194,7 @@ def test_destroy_leaves_every_state_empty_and_the_emulator_clean(
         assert lab.client("cloudwatch", region).describe_alarms()["MetricAlarms"] == []
         assert lab.client("sns", region).list_topics()["Topics"] == []
         assert lab.client("sns", region).list_subscriptions()["Subscriptions"] == []
+        assert lab.client("cloudwatch", region).list_dashboards()["DashboardEntries"] == []
         kms = lab.client("kms", region)
         assert [
             a["AliasName"] for a in kms.list_aliases()["Aliases"] if "trailwatch" in a["AliasName"]

@@ -25,8 +25,28 @@ REPLAY_SAMPLES = ("aws-docs.jsonl", "stratus-red-team.jsonl")
 
 # trailwatch validate --json
 VALIDATE_KEYS = {"profile", "alarms", "targets", "warnings"}
-VALIDATE_ALARM_KEYS = {"id", "metric_name", "alarm_name", "threshold", "exact", "exclusions"}
-VALIDATE_TARGET_KEYS = {"name", "stack", "region", "trail_mode", "log_group"}
+VALIDATE_ALARM_KEYS = {
+    "id",
+    "severity",
+    "metric_name",
+    "alarm_name",
+    "threshold",
+    "exact",
+    "exclusions",
+    "pattern_override",
+}
+VALIDATE_TARGET_KEYS = {
+    "name",
+    "stack",
+    "region",
+    "trail_mode",
+    "log_group",
+    "channels",
+    "disabled_events",
+    "dashboard",
+    "routing",
+}
+VALIDATE_ROUTING_KEYS = {"event", "severity", "channels", "threshold", "pattern_override"}
 
 # trailwatch test --json
 TEST_KEYS = {"profile", "ok", "events"}
@@ -66,6 +86,7 @@ STATE_STACK_KEYS = {
     "log_group",
     "topic_arn",
     "subscriptions",
+    "channels",
     "events",
     "findings",
 }
@@ -79,7 +100,15 @@ STATE_TRAIL_KEYS = {
 }
 STATE_LOG_GROUP_KEYS = {"name", "retention_days", "kms_key_id"}
 STATE_EVENT_KEYS = {"event_id", "filter", "alarm", "pattern_exact"}
-STATE_FILTER_KEYS = {"name", "log_group_name", "pattern", "metric_name", "namespace"}
+STATE_FILTER_KEYS = {
+    "name",
+    "log_group_name",
+    "pattern",
+    "metric_name",
+    "namespace",
+    "default_value",
+}
+STATE_CHANNEL_KEYS = {"name", "topic_arn", "receivers"}
 STATE_ALARM_KEYS = {
     "name",
     "metric_name",
@@ -123,6 +152,11 @@ def test_validate(capsys: pytest.CaptureFixture[str]) -> None:
         assert set(target) == VALIDATE_TARGET_KEYS
         assert target["stack"] == f"trailwatch-{target['name']}"
         assert target["trail_mode"] in ("create", "existing")
+        assert [r["event"] for r in target["routing"]] == enabled_events()
+        for row in target["routing"]:
+            assert set(row) == VALIDATE_ROUTING_KEYS
+            assert row["severity"] in ("critical", "high", "medium", "low")
+            assert set(row["channels"]) <= set(target["channels"])
     assert document["warnings"] == []
 
 
@@ -202,6 +236,8 @@ def check_stack(stack: dict[str, Any]) -> None:
             assert set(event["alarm"]) == STATE_ALARM_KEYS
     for finding in stack["findings"]:
         assert set(finding) == STATE_FINDING_KEYS
+    for channel in stack["channels"]:
+        assert set(channel) == STATE_CHANNEL_KEYS
 
 
 def test_state_of_an_undeployed_config(
@@ -240,3 +276,4 @@ def test_state_of_a_deployed_inventory(default_synth: Synth) -> None:
         assert stack["trail"] is not None and stack["log_group"] is not None
         assert len(stack["events"]) == len(deployment.alarms)
         assert all(e["filter"] and e["alarm"] for e in stack["events"])
+        assert stack["channels"] and all(c["receivers"] for c in stack["channels"])

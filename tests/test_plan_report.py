@@ -90,6 +90,26 @@ def test_each_weakening_is_flagged_with_its_reason(plan_lab: PlanLab) -> None:
             "weakening",
             both("alarm_topic_subscription_0"),
         ),
+        # The on-call channel and its route are gone: its topic, its subscriber, and the
+        # critical and high alarms' second action.
+        "alarm topic of channel oncall destroyed: alarms have nowhere to notify": (
+            "weakening",
+            both("alarm_topic_oncall"),
+        ),
+        "topic subscription removed (channel oncall): email oncall@example.com": (
+            "weakening",
+            both("alarm_topic_oncall_subscription_0"),
+        ),
+        **{
+            f"alarm actions removed: {topic}-oncall (now {topic})": (
+                "weakening",
+                {(stack, alarm) for alarm in _paged_alarms()},
+            )
+            for stack, topic in (
+                (PRIMARY, "arn:aws:sns:us-east-1:123456789012:trailwatch-primary-alarms"),
+                (EU, "arn:aws:sns:eu-west-1:123456789012:trailwatch-eu-alarms"),
+            )
+        },
         # Broader patterns are shown for review but are not weakenings.
         pattern.format("organizations-changes") + "broader, 2 more catalog samples match": (
             "review",
@@ -118,12 +138,11 @@ def test_ok_actions_added_to_every_alarm_is_not_flagged(plan_lab: PlanLab) -> No
         for r in f.resources
         if r.address.startswith("aws_cloudwatch_metric_alarm.")
     }
+    # Those whose settings changed, and the critical and high ones, which lost on-call.
     assert flagged_alarms == {
         "aws_cloudwatch_metric_alarm.alarm_console_signin_failures",
-        "aws_cloudwatch_metric_alarm.alarm_root_account_usage",
-        "aws_cloudwatch_metric_alarm.alarm_iam_policy_changes",
         "aws_cloudwatch_metric_alarm.alarm_vpc_changes",
-    }
+    } | {f"aws_cloudwatch_metric_alarm.{name}" for name in _paged_alarms()}
 
 
 def test_pattern_change_names_the_samples_that_move(plan_lab: PlanLab) -> None:
@@ -149,7 +168,9 @@ def test_handing_over_trail_and_topic_flags_key_trail_topic_and_actions(
     plan_lab: PlanLab,
 ) -> None:
     found = flagged(reviewed(plan_lab, "torn-down"))
-    alarms = {(EU, c) for c in _alarm_names()}
+    alarms = {(EU, c) for c in _alarm_names() - _paged_alarms()}
+    paged = {(EU, c) for c in _paged_alarms()}
+    topic = "arn:aws:sns:eu-west-1:123456789012:trailwatch-eu-alarms"
     assert found == {
         "trail destroyed: API calls are no longer logged": ("weakening", {(EU, "trail")}),
         "log group destroyed: its stored events and every filter on it go": (
@@ -172,14 +193,44 @@ def test_handing_over_trail_and_topic_flags_key_trail_topic_and_actions(
             "weakening",
             {(EU, "alarm_topic_subscription_0")},
         ),
-        "alarm actions removed: arn:aws:sns:eu-west-1:123456789012:trailwatch-eu-alarms "
-        f"(now {EXTERNAL_TOPIC})": ("weakening", alarms),
+        "alarm topic of channel oncall destroyed: alarms have nowhere to notify": (
+            "weakening",
+            {(EU, "alarm_topic_oncall")},
+        ),
+        "topic subscription removed (channel oncall): email oncall@example.com": (
+            "weakening",
+            {(EU, "alarm_topic_oncall_subscription_0")},
+        ),
+        f"alarm actions removed: {topic} (now {EXTERNAL_TOPIC})": ("weakening", alarms),
+        f"alarm actions removed: {topic}, {topic}-oncall (now {EXTERNAL_TOPIC})": (
+            "weakening",
+            paged,
+        ),
+    }
+
+
+def test_a_narrowed_route_flags_exactly_the_alarms_that_stop_paging(plan_lab: PlanLab) -> None:
+    topic = "arn:aws:sns:us-east-1:123456789012:trailwatch-primary-alarms"
+    deployment = load_deployment()
+    high = {f"alarm_{a.id.replace('-', '_')}" for a in deployment.alarms if a.severity == "high"}
+    assert len(high) == 5
+    assert flagged(reviewed(plan_lab, "rerouted")) == {
+        f"alarm actions removed: {topic}-oncall (now {topic})": (
+            "weakening",
+            {(PRIMARY, name) for name in high},
+        )
     }
 
 
 def _alarm_names() -> set[str]:
     deployment = load_deployment()
     return {f"alarm_{a.id.replace('-', '_')}" for a in deployment.alarms}
+
+
+def _paged_alarms() -> set[str]:
+    """The alarms the default config's route sends to on-call too (critical and high)."""
+    deployment = load_deployment()
+    return {f"alarm_{a.id.replace('-', '_')}" for a in deployment.alarms if "oncall" in a.channels}
 
 
 def test_a_tag_change_is_not_flagged(plan_lab: PlanLab) -> None:
@@ -218,7 +269,7 @@ def test_markdown_report_matches_golden_file(
     )
     lines = out.splitlines()
     assert lines[0] == "## trailwatch plan review"
-    assert lines[2].startswith("⚠️ **11 changes to review (9 weakenings)**")
+    assert lines[2].startswith("⚠️ **15 changes to review (13 weakenings)**")
     # The security review comes before the per-stack tables.
     assert out.index("### Security review") < out.index("### Changes by stack")
 
@@ -262,18 +313,19 @@ def test_json_report_carries_findings_and_counts(
     data = json.loads(out)
     assert code == 0
     assert (data["verdict"], data["weakenings"], data["to_review"]) == (
-        "11 changes to review (9 weakenings)",
-        9,
-        11,
+        "15 changes to review (13 weakenings)",
+        13,
+        15,
     )
     counts = {s["stack"]: s["counts"] for s in data["stacks"]}
-    assert counts[PRIMARY] == {"create": 0, "update": 21, "replace": 1, "delete": 2, "forget": 0}
+    # Deleted: vpc-changes' filter and alarm, the on-call topic, its policy and subscription.
+    assert counts[PRIMARY] == {"create": 0, "update": 22, "replace": 1, "delete": 5, "forget": 0}
     subscription = next(
         c
         for s in data["stacks"]
         if s["stack"] == PRIMARY
         for c in s["changes"]
-        if c["type"] == "aws_sns_topic_subscription"
+        if c["address"] == "aws_sns_topic_subscription.alarm_topic_subscription_0"
     )
     attributes = {a["name"]: a for a in subscription["attributes"]}
     assert attributes["arn"]["after"] == "(known after apply)"
@@ -300,7 +352,8 @@ def test_stacks_option_plans_every_synthesized_stack(
     data = json.loads(out)
     assert data["verdict"] == "No security-relevant change"
     counts = {s["stack"]: s["counts"]["update"] for s in data["stacks"]}
-    assert counts == {EU: 0, PRIMARY: 23}
+    # The on-call topic is tagged too; the dashboard takes no tags.
+    assert counts == {EU: 0, PRIMARY: 24}
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{EU}.json", f"{PRIMARY}.json"]
     # Progress goes to stderr one whole line at a time (it once ran on without a newline).
     assert err.endswith("\n")
@@ -544,8 +597,9 @@ BASE_ALARM = {
         ),
         (
             {"statistic": "Average"},
-            "alarm statistic Average never exceeds 1 per period, so threshold 3 is unreachable: "
-            "Sum → Average",
+            "alarm can never fire: statistic Average of a metric whose every datapoint is 1 per "
+            "matching record never exceeds 1, so >= 3 can never be reached: use Sum to count "
+            "records",
         ),
     ],
 )

@@ -213,19 +213,40 @@ def test_key_rotates_and_lets_each_service_use_it_only_under_conditions(
     assert (decrypt["Action"], decrypt["Condition"]) == ("kms:Decrypt", describe["Condition"])
 
 
-def test_topic_is_encrypted_and_only_account_alarms_publish(default_synth: Synth) -> None:
+def test_each_channel_topic_is_encrypted_and_only_account_alarms_publish(
+    default_synth: Synth,
+) -> None:
     stack = "trailwatch-primary"
-    topic = only(default_synth.resources(stack, "aws_sns_topic"))
-    assert topic["kms_master_key_id"] == "${aws_kms_key.key.arn}"
-    (statement,) = policy(only(default_synth.resources(stack, "aws_sns_topic_policy")))["Statement"]
-    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-    assert statement["Action"] == "sns:Publish"
-    assert statement["Condition"]["ArnLike"]["aws:SourceArn"].endswith(":alarm:*")
-    subscription = only(default_synth.resources(stack, "aws_sns_topic_subscription"))
-    assert (subscription["protocol"], subscription["endpoint"]) == (
-        "email",
-        "security-alerts@example.com",
-    )
+    topics = default_synth.resources(stack, "aws_sns_topic")
+    # The single-topic form keeps its logical id: existing deployments keep their topic.
+    assert sorted(topics) == ["alarm_topic", "alarm_topic_oncall"]
+    assert topics["alarm_topic"]["name"] == "trailwatch-primary-alarms"
+    assert topics["alarm_topic_oncall"]["name"] == "trailwatch-primary-alarms-oncall"
+    policies = default_synth.resources(stack, "aws_sns_topic_policy")
+    assert sorted(policies) == ["alarm_topic_policy", "alarm_topic_policy_oncall"]
+    for name, topic in topics.items():
+        assert topic["kms_master_key_id"] == "${aws_kms_key.key.arn}"
+        suffix = name.removeprefix("alarm_topic")
+        (statement,) = policy(policies[f"alarm_topic_policy{suffix}"])["Statement"]
+        assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        assert statement["Action"] == "sns:Publish"
+        assert statement["Resource"] == f"${{aws_sns_topic.{name}.arn}}"
+        assert statement["Condition"]["ArnLike"]["aws:SourceArn"].endswith(":alarm:*")
+    subscriptions = default_synth.resources(stack, "aws_sns_topic_subscription")
+    assert {
+        name: (s["topic_arn"], s["protocol"], s["endpoint"]) for name, s in subscriptions.items()
+    } == {
+        "alarm_topic_subscription_0": (
+            "${aws_sns_topic.alarm_topic.arn}",
+            "email",
+            "security-alerts@example.com",
+        ),
+        "alarm_topic_oncall_subscription_0": (
+            "${aws_sns_topic.alarm_topic_oncall.arn}",
+            "email",
+            "oncall@example.com",
+        ),
+    }
 
 
 @pytest.mark.parametrize("stack", ["trailwatch-primary", "trailwatch-eu"])
@@ -258,7 +279,15 @@ def test_one_filter_and_one_alarm_per_event_on_the_same_metric(
         assert alarm["comparison_operator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["treat_missing_data"] == "notBreaching"
         assert alarm["actions_enabled"] is True
-        assert alarm["alarm_actions"] == ["${aws_sns_topic.alarm_topic.arn}"]
+        # Critical and high alarms page on-call too (the default config's one route).
+        topics = ["${aws_sns_topic.alarm_topic.arn}"]
+        if event.severity in ("critical", "high"):
+            topics.append("${aws_sns_topic.alarm_topic_oncall.arn}")
+        assert alarm["alarm_actions"] == topics
+        assert alarm["alarm_description"].startswith(
+            f"{event.title} (trailwatch event {event_id}, severity {event.severity}). "
+        )
+        assert len(alarm["alarm_description"]) <= 1024
 
 
 def test_console_failures_alarm_keeps_the_lab_threshold(default_synth: Synth) -> None:

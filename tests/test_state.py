@@ -38,13 +38,22 @@ def test_state_shows_every_deployed_stack_without_drift(lab: Lab) -> None:
             f":log-group:/trailwatch/{target.name}/cloudtrail:*"
         )
         assert stack["log_group"]["retention_days"] == 365 and stack["log_group"]["kms_key_id"]
-        assert stack["subscriptions"] == ["email:security-alerts@example.com"]
+        assert sorted(stack["subscriptions"]) == [
+            "email:oncall@example.com",
+            "email:security-alerts@example.com",
+        ]
+        topics = {c["name"]: c["topic_arn"] for c in stack["channels"]}
+        assert list(topics) == ["default", "oncall"] and stack["topic_arn"] == topics["default"]
+        assert [c["receivers"] for c in stack["channels"]] == [
+            ["email:security-alerts@example.com"],
+            ["email:oncall@example.com"],
+        ]
         assert len(stack["events"]) == 17
         for event in stack["events"]:
             alarm = deployment.alarm(event["event_id"])
             assert event["filter"]["pattern"] == alarm.pattern and event["pattern_exact"]
             assert event["alarm"]["threshold"] == alarm.settings.threshold
-            assert event["alarm"]["alarm_actions"] == [stack["topic_arn"]]
+            assert event["alarm"]["alarm_actions"] == [topics[c] for c in alarm.channels]
             assert event["alarm"]["actions_enabled"] is True
 
 
@@ -145,6 +154,20 @@ def test_every_kind_of_drift_is_named(lab: Lab) -> None:
     _edit(resources, alarm, "alarm_console_signin_failures", threshold=10)
     _edit(resources, "aws_cloudtrail", "trail", enable_logging=False)
     _edit(resources, "aws_cloudwatch_log_group", "log_group", retention_in_days=90)
+    # A route lost (on-call no longer paged for IAM policy changes), a filter's default_value
+    # turned on outside the config.
+    iam = next(r for r in resources if r.name == "alarm_iam_policy_changes")
+    _edit(
+        resources, alarm, "alarm_iam_policy_changes", alarm_actions=iam.values["alarm_actions"][:1]
+    )
+    kms = next(r for r in resources if r.name == "filter_kms_key_disable_or_deletion")
+    transformation = {**kms.values["metric_transformation"][0], "default_value": "0"}
+    _edit(
+        resources,
+        "aws_cloudwatch_log_metric_filter",
+        "filter_kms_key_disable_or_deletion",
+        metric_transformation=[transformation],
+    )
 
     report = compare(deployment, primary, build_inventory("s", "state", resources))
     found = sorted((f.kind, f.subject) for f in report.findings)
@@ -155,12 +178,33 @@ def test_every_kind_of_drift_is_named(lab: Lab) -> None:
         ("missing-event", "root-account-usage"),
         ("no-actions", "nacl-changes"),
         ("orphan-alarm", "CloudTrailRootAccountUsage"),
+        ("route-differs", "iam-policy-changes"),
         ("setting-differs", "console-signin-failures"),
+        ("setting-differs", "kms-key-disable-or-deletion"),
         ("trail", "trailwatch-primary"),
     ]
     messages = " ".join(f.message for f in report.findings)
     assert "threshold is 10, the config says 3" in messages
     assert "watches CloudTrailMetrics/RootAccountUsageCount, which no filter produces" in messages
+    assert (
+        "event iam-policy-changes: alarm CloudTrailIAMPolicyChanges notifies default; its routes "
+        "say default, oncall"
+    ) in messages
+    assert "default_value is on, the config says off" in messages
+
+
+def test_a_channel_topic_missing_from_state_is_drift(lab: Lab) -> None:
+    deployment = lab.deployment()
+    primary = lab.target("primary")
+    resources = [
+        r
+        for r in resources_from_state_file(lab.state_file("trailwatch-primary"))
+        if r.name not in ("alarm_topic_oncall", "alarm_topic_oncall_subscription_0")
+    ]
+    report = compare(deployment, primary, build_inventory("s", "state", resources))
+    assert [(f.kind, f.subject, f.message) for f in report.findings] == [
+        ("channel-missing", "oncall", "channel oncall: its topic is not in state")
+    ]
 
 
 def with_alarm_actions_disabled(lab: Lab, tmp_path: Path) -> Path:

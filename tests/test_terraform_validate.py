@@ -6,8 +6,9 @@ import json
 import subprocess
 
 import pytest
+import yaml
 
-from tests.conftest import Synth, SynthFactory, default_config
+from tests.conftest import REPO, Synth, SynthFactory, default_config
 
 
 def terraform(args: list[str], cwd: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -33,6 +34,18 @@ def test_default_stacks_validate(default_synth: Synth, terraform_env: dict[str, 
     for stack, result in results.items():
         assert result["valid"] is True, (stack, result["diagnostics"])
         assert result["error_count"] == 0
+
+
+def test_routed_example_stacks_validate(
+    synth_config: SynthFactory, terraform_env: dict[str, str]
+) -> None:
+    # Every channel kind (AWS Chatbot Slack and Teams, the aliased Chatbot provider), a
+    # dashboard, default_value and per-target settings, against the provider in the mirror.
+    config = yaml.safe_load((REPO / "examples" / "routed.yaml").read_text())
+    results = validate_all(synth_config("routed-example", config), terraform_env)
+    assert sorted(results) == ["trailwatch-prod", "trailwatch-staging"]
+    for stack, result in results.items():
+        assert result["valid"] is True, (stack, result["diagnostics"])
 
 
 @pytest.mark.parametrize("variant", ["existing-trail-and-topic", "s3-backend-and-options"])

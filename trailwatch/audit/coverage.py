@@ -66,8 +66,9 @@ def multi_region_log_groups(stack: Inventory) -> set[str]:
 
 
 def has_subscriber(stack: Inventory, action: str) -> bool:
-    # A topic trailwatch does not manage (topic_arn) is subscribed to outside the stack.
-    return not stack.topics or action in {s.topic_arn for s in stack.subscriptions}
+    """A subscription or a chat channel receives the topic. A topic trailwatch does not manage
+    (a channel's topic_arn) is subscribed to outside the stack."""
+    return action not in {t.arn for t in stack.topics} or bool(stack.receivers(action))
 
 
 # -- judging ----------------------------------------------------------------------------------
@@ -127,10 +128,13 @@ def _why_no_filter(control: Control, stack: Inventory, deployment: Deployment) -
     """Explain, from the config model, why no deployed filter has the needed pattern."""
     assert control.pattern is not None and control.event_id is not None
     event_id = control.event_id
+    target = deployment.target_of_stack(stack.stack)
     if event_id in deployment.config.disabled_events:
         return "disabled", f"{event_id} is in disabled_events"
+    if target is not None and event_id in target.disabled_events:
+        return "disabled", f"{event_id} is in the disabled_events of target {target.name}"
     try:
-        alarm = deployment.alarm(event_id)
+        alarm = deployment.alarm(event_id, target)
     except KeyError:
         return "no event", f"no event {event_id} in the catalog"
     deployed = [f for f in stack.filters if f.metric_name == alarm.metric_name]
@@ -144,6 +148,12 @@ def _why_no_filter(control: Control, stack: Inventory, deployment: Deployment) -
     exclusions: tuple[str, ...] = tuple(getattr(alarm, "exclusions", ()) or ())
     if exclusions:
         return "exclusion added", f"{', '.join(exclusions)} changes the pattern of {event_id}"
+    if alarm.pattern_override:
+        skipped = f" (samples skipped: {alarm.samples_skipped})" if alarm.samples_skipped else ""
+        return (
+            "pattern overridden",
+            f"{alarm.pattern_override} replaces the catalog pattern of {event_id}{skipped}",
+        )
     profile = deployment.profile
     event = alarm.event
     if not alarm.exact and control.pattern.matches(event.pattern):

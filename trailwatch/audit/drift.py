@@ -29,6 +29,8 @@ ORPHAN_ALARM = "orphan-alarm"
 ACTIONS_DISABLED = "actions-disabled"
 NO_ACTIONS = "no-actions"
 SETTING_DIFFERS = "setting-differs"
+ROUTE_DIFFERS = "route-differs"
+CHANNEL_MISSING = "channel-missing"
 TRAIL = "trail"
 LOG_GROUP = "log-group"
 
@@ -51,6 +53,18 @@ class EventView:
             "alarm": self.alarm.to_json() if self.alarm else None,
             "pattern_exact": self.pattern_exact,
         }
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    """A channel of the target and what state holds for it: its topic and who receives it."""
+
+    name: str
+    topic_arn: str | None
+    receivers: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "topic_arn": self.topic_arn, "receivers": list(self.receivers)}
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,7 @@ class StackReport:
     subscriptions: tuple[str, ...]
     events: tuple[EventView, ...]
     findings: tuple[Finding, ...]
+    channels: tuple[ChannelView, ...] = ()
 
     @property
     def drift(self) -> bool:
@@ -94,6 +109,7 @@ class StackReport:
             "log_group": self.log_group.to_json() if self.log_group else None,
             "topic_arn": self.topic_arn,
             "subscriptions": list(self.subscriptions),
+            "channels": [c.to_json() for c in self.channels],
             "events": [e.to_json() for e in self.events],
             "findings": [f.to_json() for f in self.findings],
         }
@@ -183,17 +199,19 @@ def compare(
     alarms = list(inventory.alarms)
     trail = inventory.trails[0] if inventory.trails else None
     log_group = inventory.log_group(deployment.log_group_name(target))
-    topic = inventory.topics[0].arn if inventory.topics else None
-    topic_arn = topic or deployment.config.notifications.topic_arn
+    channels, channel_findings = _channels(deployment, target, inventory)
+    topics = {c.name: c.topic_arn for c in channels}
+    topic_arn = next((c.topic_arn for c in channels), None)
     subscriptions = tuple(f"{s.protocol}:{s.endpoint}" for s in inventory.subscriptions)
 
     findings: list[Finding] = []
     findings += _trail_findings(deployment, target, trail, log_group)
+    findings += channel_findings
     events: list[EventView] = []
     used_filters: set[str] = set()
     used_alarms: set[str] = set()
-    for alarm in deployment.alarms:
-        view, event_findings = _event(deployment, target, alarm, filters, alarms, topic_arn)
+    for alarm in deployment.alarms_for(target):
+        view, event_findings = _event(deployment, target, alarm, filters, alarms, topics)
         events.append(view)
         findings += event_findings
         if view.filter:
@@ -214,7 +232,37 @@ def compare(
         subscriptions=subscriptions,
         events=tuple(events),
         findings=tuple(findings),
+        channels=tuple(channels),
     )
+
+
+def _channels(
+    deployment: Deployment, target: Target, inventory: Inventory
+) -> tuple[list[ChannelView], list[Finding]]:
+    """Each channel of the target: its topic in state (or the existing one it names), and who
+    receives it; a topic or chat configuration missing from state is drift."""
+    views, findings = [], []
+    for name, channel in deployment.channels_for(target).items():
+        topic = inventory.topic_of_channel(name)
+        arn = channel.topic_arn or (topic.arn if topic else None)
+        receivers = tuple(inventory.receivers(arn)) if arn else ()
+        views.append(ChannelView(name, arn, receivers))
+        if arn is None:
+            findings.append(
+                Finding(CHANNEL_MISSING, name, f"channel {name}: its topic is not in state")
+            )
+            continue
+        for kind, chat in (("slack", channel.slack), ("teams", channel.teams)):
+            if chat is not None and f"{kind}:{chat.channel_id}" not in receivers:
+                findings.append(
+                    Finding(
+                        CHANNEL_MISSING,
+                        name,
+                        f"channel {name}: no AWS Chatbot {kind} configuration for channel "
+                        f"{chat.channel_id} receives its topic",
+                    )
+                )
+    return views, findings
 
 
 def _leftovers(
@@ -259,7 +307,7 @@ def _event(
     alarm: Alarm,
     filters: list[MetricFilter],
     alarms: list[MetricAlarm],
-    topic_arn: str | None,
+    topics: dict[str, str | None],
 ) -> tuple[EventView, list[Finding]]:
     namespace = deployment.config.namespace
     metric = (namespace, alarm.metric_name)
@@ -286,7 +334,7 @@ def _event(
             )
         )
     else:
-        findings += _alarm_findings(alarm, chosen, topic_arn)
+        findings += _alarm_findings(alarm, chosen, topics)
     exact = found is not None and found.pattern == alarm.pattern
     return EventView(alarm.id, found, chosen, exact), findings
 
@@ -306,6 +354,16 @@ def _filter_findings(
                 alarm.id,
                 f"event {alarm.id}: filter {found.name} pattern {how}: deployed {found.pattern!r}, "
                 f"catalog {alarm.pattern!r}",
+            )
+        )
+    if (found.default_value is not None) != alarm.default_value:
+        findings.append(
+            Finding(
+                SETTING_DIFFERS,
+                alarm.id,
+                f"event {alarm.id}: filter {found.name} default_value is "
+                f"{_show(found.default_value is not None)}, the config says "
+                f"{_show(alarm.default_value)}",
             )
         )
     expected_group = deployment.log_group_name(target)
@@ -333,7 +391,9 @@ _SETTINGS = (
 )
 
 
-def _alarm_findings(alarm: Alarm, found: MetricAlarm, topic_arn: str | None) -> list[Finding]:
+def _alarm_findings(
+    alarm: Alarm, found: MetricAlarm, topics: dict[str, str | None]
+) -> list[Finding]:
     findings = []
     if not found.actions_enabled:
         findings.append(
@@ -350,14 +410,8 @@ def _alarm_findings(alarm: Alarm, found: MetricAlarm, topic_arn: str | None) -> 
                 NO_ACTIONS, alarm.id, f"event {alarm.id}: alarm {found.name} has no alarm actions"
             )
         )
-    elif topic_arn and topic_arn not in found.alarm_actions:
-        findings.append(
-            Finding(
-                NO_ACTIONS,
-                alarm.id,
-                f"event {alarm.id}: alarm {found.name} does not notify the alarm topic {topic_arn}",
-            )
-        )
+    else:
+        findings += _route_findings(alarm, found, topics)
     for setting, attribute in _SETTINGS:
         expected = getattr(alarm.settings, setting)
         actual = getattr(found, attribute)
@@ -372,6 +426,30 @@ def _alarm_findings(alarm: Alarm, found: MetricAlarm, topic_arn: str | None) -> 
             )
         )
     return findings
+
+
+def _route_findings(
+    alarm: Alarm, found: MetricAlarm, topics: dict[str, str | None]
+) -> list[Finding]:
+    """The alarm notifies exactly the topics of its channels (unknown ones are not judged)."""
+    expected = [topics.get(channel) for channel in alarm.channels]
+    if any(arn is None for arn in expected):
+        return []  # a channel's topic is missing: reported once, as channel-missing
+    if set(found.alarm_actions) == set(expected):
+        return []
+    names = {arn: name for name, arn in topics.items() if arn}
+
+    def described(actions: Iterable[str | None]) -> str:
+        return ", ".join(names.get(a, a) if a else "-" for a in actions) or "nothing"
+
+    return [
+        Finding(
+            ROUTE_DIFFERS,
+            alarm.id,
+            f"event {alarm.id}: alarm {found.name} notifies {described(found.alarm_actions)}; "
+            f"its routes say {described(expected)}",
+        )
+    ]
 
 
 def _trail_findings(

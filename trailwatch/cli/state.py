@@ -103,10 +103,11 @@ def _print_report(console: Console, report: StackReport) -> None:
             f"log group [bold]{group.name}[/]: retention {group.retention_days or 'forever'} "
             f"days, KMS {group.kms_key_id or 'none'}"
         )
-    console.print(
-        f"topic {report.topic_arn or '-'}: "
-        + (", ".join(report.subscriptions) or "no subscriptions in this stack")
-    )
+    for channel in report.channels:
+        console.print(
+            f"channel [bold]{channel.name}[/]: topic {channel.topic_arn or '-'}: "
+            + (", ".join(channel.receivers) or "no subscriptions in this stack")
+        )
     namespaces = sorted({e.filter.namespace for e in report.events if e.filter})
     table = Table(title=f"filters and alarms (namespace {', '.join(namespaces) or '-'})")
     for column in ("event", "filter", "pattern", "alarm", "threshold", "actions"):

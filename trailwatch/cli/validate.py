@@ -1,16 +1,25 @@
 """`trailwatch validate`: load config and catalog, say what would be deployed.
 
-`--json` prints the resolved model: the profile, every enabled alarm (id, metric, alarm name,
-threshold, whether its pattern is the exact compliance text), every target (stack, region, trail
-mode, log group) and the config's warnings.
+`--json` prints the resolved model: the profile, every enabled alarm (id, severity, metric, alarm
+name, threshold, whether its pattern is the exact compliance text), every target (stack, region,
+trail mode, log group, channels, disabled events, dashboard and its routing table: each alarm's
+severity and channels) and the config's warnings. Without it, the same as tables: the alarms,
+then per target its routing table.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from trailwatch.cli import exit_codes, options
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from trailwatch.spec.config import Target
+    from trailwatch.spec.model import Alarm, Deployment
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +59,42 @@ def run(args: argparse.Namespace) -> int:
             f"stack {deployment.stack_name(target)}: {target.region}, "
             f"trail {target.trail.mode}, log group {deployment.log_group_name(target)}"
         )
+        console.print(_routing(deployment, target))
     return exit_codes.OK
+
+
+def _routing(deployment: Deployment, target: Target) -> Table:
+    """The target's routing table: each alarm, its severity and the channels it notifies."""
+    from rich.table import Table
+
+    disabled = deployment.disabled_for(target)
+    title = f"routing of {target.name}" + (
+        f" (disabled: {', '.join(disabled)})" if disabled else ""
+    )
+    alarms = deployment.alarms_for(target)
+    notes = {a.id: _notes(a) for a in alarms}
+    table = Table(title=title)
+    table.add_column("event", no_wrap=True)
+    table.add_column("severity")
+    table.add_column("channels", no_wrap=True)
+    table.add_column("threshold")
+    if any(notes.values()):
+        table.add_column("notes")
+    for alarm in alarms:
+        row = [alarm.id, alarm.severity, ", ".join(alarm.channels), f"{alarm.settings.threshold:g}"]
+        if any(notes.values()):
+            row.append(notes[alarm.id])
+        table.add_row(*row)
+    return table
+
+
+def _notes(alarm: Alarm) -> str:
+    found = []
+    if alarm.pattern_override:
+        found.append("pattern overridden" + (", samples skipped" if alarm.samples_skipped else ""))
+    if alarm.default_value:
+        found.append("default_value")
+    return "; ".join(found)
 
 
 def _warn(warnings: tuple[str, ...]) -> None:

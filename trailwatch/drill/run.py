@@ -169,11 +169,11 @@ def unavailable_exercises(
 
 
 def not_drillable(
-    deployment: Deployment, unavailable: Mapping[str, str]
+    deployment: Deployment, unavailable: Mapping[str, str], target: Target | None = None
 ) -> tuple[NotDrillable, ...]:
     """Every enabled event the drill does not exercise on a target, as its event file says."""
     skipped = []
-    for alarm in deployment.alarms:
+    for alarm in deployment.alarms if target is None else deployment.alarms_for(target):
         settings = alarm.event.drill
         if settings is None:
             reason = NO_SAFE_CALL
@@ -222,7 +222,7 @@ def drill_target(deployment: Deployment, target: Target, clients: AwsClients) ->
         account=identity.account,
         log_group=log_group,
         results=evaluate(deployment, target, recorder.calls, deployed.filters, ran),
-        not_drillable=not_drillable(deployment, unavailable),
+        not_drillable=not_drillable(deployment, unavailable, target),
         leftovers_removed=leftovers,
         records=tuple(c.record for c in recorder.calls),
     )
@@ -277,7 +277,11 @@ def evaluate(
     from trailwatch.patterns import compile_pattern
 
     areas = set(ran)
-    drilled = [a for a in deployment.alarms if a.event.drill and a.event.drill.exercise in areas]
+    drilled = [
+        a
+        for a in deployment.alarms_for(target)
+        if a.event.drill and a.event.drill.exercise in areas
+    ]
     expected = {a.id: compile_pattern(a.pattern) for a in drilled}
     deployed = {f.metric: f for f in filters}
     judged: set[str] = set()

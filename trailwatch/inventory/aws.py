@@ -61,6 +61,7 @@ def read_filters(logs: Any, log_group: str) -> tuple[MetricFilter, ...]:
                     pattern=metric_filter.get("filterPattern", ""),
                     metric_name=transformation["metricName"],
                     namespace=transformation["metricNamespace"],
+                    default_value=transformation.get("defaultValue"),
                 )
             )
     return tuple(found)

@@ -71,6 +71,8 @@ class MetricFilter:
     namespace: str
     # Terraform's logical id (synth, state); None when read from AWS.
     logical_id: str | None = None
+    # The value reported for records that do not match (None: nothing is reported).
+    default_value: float | None = None
 
     @property
     def metric(self) -> tuple[str, str]:
@@ -88,6 +90,7 @@ class MetricFilter:
             "pattern": self.pattern,
             "metric_name": self.metric_name,
             "namespace": self.namespace,
+            "default_value": self.default_value,
         }
 
 
@@ -156,12 +159,38 @@ class Topic:
     kms_key_id: str | None
     logical_id: str | None = None
 
+    @property
+    def channel(self) -> str | None:
+        """The channel trailwatch made this topic for, from its logical id."""
+        return naming.channel_of_topic(self.logical_id) if self.logical_id else None
+
 
 @dataclass(frozen=True)
 class Subscription:
     topic_arn: str
     protocol: str
     endpoint: str
+
+
+@dataclass(frozen=True)
+class ChatChannel:
+    """An AWS Chatbot channel configuration (Slack or Teams) and the topics it receives."""
+
+    kind: str
+    name: str
+    # The Slack or Teams channel id.
+    channel_id: str
+    topic_arns: tuple[str, ...]
+    guardrail_policy_arns: tuple[str, ...]
+    logical_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "channel_id": self.channel_id,
+            "topic_arns": list(self.topic_arns),
+        }
 
 
 @dataclass(frozen=True)
@@ -176,6 +205,7 @@ class Inventory:
     alarms: tuple[MetricAlarm, ...] = ()
     topics: tuple[Topic, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
+    chat_channels: tuple[ChatChannel, ...] = ()
     # Which account the stack deploys to, as far as its provider settings tell (synth only).
     account: str = ""
     # Managed resources of every type the loader saw (for "orphaned: N resources").
@@ -193,3 +223,16 @@ class Inventory:
 
     def trail_to(self, log_group: str) -> Trail | None:
         return next((t for t in self.trails if t.delivers_to(log_group)), None)
+
+    def topic_of_channel(self, channel: str) -> Topic | None:
+        return next((t for t in self.topics if t.channel == channel), None)
+
+    def receivers(self, topic_arn: str) -> list[str]:
+        """Who a topic reaches: its subscriptions and the chat channels that take it."""
+        found = [
+            f"{s.protocol}:{s.endpoint}" for s in self.subscriptions if s.topic_arn == topic_arn
+        ]
+        found += [
+            f"{c.kind}:{c.channel_id}" for c in self.chat_channels if topic_arn in c.topic_arns
+        ]
+        return found

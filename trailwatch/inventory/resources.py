@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trailwatch.inventory.model import (
+    ChatChannel,
     Inventory,
     LogGroup,
     MetricAlarm,
@@ -20,6 +21,12 @@ from trailwatch.inventory.model import (
     Topic,
     Trail,
 )
+
+# AWS Chatbot configuration resource types, by kind of chat.
+CHAT_TYPES = {
+    "slack": "aws_chatbot_slack_channel_configuration",
+    "teams": "aws_chatbot_teams_channel_configuration",
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,11 @@ def build_inventory(
         topics=tuple(_topic(r) for r in of_type.get("aws_sns_topic", [])),
         subscriptions=tuple(
             _subscription(r) for r in of_type.get("aws_sns_topic_subscription", [])
+        ),
+        chat_channels=tuple(
+            _chat_channel(kind, r)
+            for kind, type_ in CHAT_TYPES.items()
+            for r in of_type.get(type_, [])
         ),
         account=account,
         resource_count=len(resources),
@@ -92,6 +104,11 @@ def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _float_or_none(value: Any) -> float | None:
+    # State and plans write an unset default_value as "" (or null).
+    return None if value in (None, "") else float(value)
+
+
 def _trail(resource: Resource, group_name: Any) -> Trail:
     values = resource.values
     arn = values.get("cloud_watch_logs_group_arn") or None
@@ -126,6 +143,7 @@ def _filter(resource: Resource) -> MetricFilter:
         metric_name=str(transformation.get("name", "")),
         namespace=str(transformation.get("namespace", "")),
         logical_id=resource.name,
+        default_value=_float_or_none(transformation.get("default_value")),
     )
 
 
@@ -167,4 +185,22 @@ def _subscription(resource: Resource) -> Subscription:
         topic_arn=str(values.get("topic_arn", "")),
         protocol=str(values.get("protocol", "")),
         endpoint=str(values.get("endpoint", "")),
+    )
+
+
+def chat_channel(kind: str, resource: Resource) -> ChatChannel:
+    """One AWS Chatbot configuration (plan review reads a change's before and after)."""
+    return _chat_channel(kind, resource)
+
+
+def _chat_channel(kind: str, resource: Resource) -> ChatChannel:
+    values = resource.values
+    channel = values.get("slack_channel_id") if kind == "slack" else values.get("channel_id")
+    return ChatChannel(
+        kind=kind,
+        name=str(values.get("configuration_name", resource.name)),
+        channel_id=str(channel or ""),
+        topic_arns=strings(values.get("sns_topic_arns")),
+        guardrail_policy_arns=strings(values.get("guardrail_policy_arns")),
+        logical_id=resource.name,
     )

@@ -115,6 +115,8 @@ def prove_samples(deployment: Deployment) -> Deployment:
     problems = []
     for evidence in check_evidence(deployment).failed:
         alarm = deployment.alarm(evidence.event_id)
+        if alarm.samples_skipped is not None:
+            continue  # the config's pattern, deployed without its samples on purpose
         event = alarm.event
         variant = event.profiles.get(deployment.profile)
         field = (
@@ -146,4 +148,5 @@ def _deployed(deployment: Deployment, alarm: Alarm) -> str:
     """Which pattern the samples ran against, in words."""
     changes = [f"profile {deployment.profile}"] if alarm.event.profiles else []
     changes += [f"exclusions.{name}" for name in alarm.exclusions]
+    changes += [alarm.pattern_override] if alarm.pattern_override else []
     return "the deployed pattern" + (", with " + ", ".join(changes) if changes else "")

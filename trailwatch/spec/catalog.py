@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from trailwatch.errors import CatalogError, FieldPattern, describe_validation_error
+from trailwatch.spec.firing import FiringSettings, problems
 from trailwatch.spec.yaml_files import read_mapping
 
 # AWS's limit on filterPattern (PutMetricFilter).
@@ -26,6 +27,8 @@ Comparison = Literal[
 ]
 MissingData = Literal["notBreaching", "breaching", "ignore", "missing"]
 Severity = Literal["low", "medium", "high", "critical"]
+# Most urgent first: how routing tables, descriptions and dashboards order them.
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
 
 
 CIS_V1_2_CONTROL = FieldPattern(r"^3\.\d+$", "a CIS v1.2 control number such as '3.1' (quoted)")
@@ -75,7 +78,8 @@ class AlarmSettings(_Strict):
         if self.datapoints_to_alarm > self.evaluation_periods:
             raise ValueError(
                 f"datapoints_to_alarm ({self.datapoints_to_alarm}) cannot exceed "
-                f"evaluation_periods ({self.evaluation_periods})"
+                f"evaluation_periods ({self.evaluation_periods}): the alarm would need more "
+                "breaching periods than it looks at"
             )
         return self
 
@@ -164,6 +168,8 @@ class EventDefinition(_Strict):
     id: str = Field(pattern=EVENT_ID.regex)
     title: str = Field(min_length=1)
     severity: Severity
+    # Why the event has that severity: routes page, mail or post by it (every built-in event says).
+    severity_reason: str | None = Field(default=None, min_length=1)
     description: str = Field(min_length=1)
     pattern: str = Field(min_length=1, max_length=MAX_PATTERN_LENGTH)
     # CloudWatch metric and alarm names: up to 255 characters; we keep them to a safe set so
@@ -191,6 +197,14 @@ class EventDefinition(_Strict):
                 )
         return value
 
+    @field_validator("alarm")
+    @classmethod
+    def _alarm_can_fire(cls, value: AlarmSettings) -> AlarmSettings:
+        found = problems(firing_settings(value))
+        if found:
+            raise ValueError("; ".join(found))
+        return value
+
     @field_validator("no_samples_reason")
     @classmethod
     def _reason_in_words(cls, value: str | None) -> str | None:
@@ -216,6 +230,18 @@ class EventDefinition(_Strict):
         """The evidence that goes with `pattern_for(profile)`."""
         variant = self.profiles.get(profile)
         return variant.samples if variant and variant.samples else self.samples
+
+
+def firing_settings(settings: AlarmSettings, *, default_value: bool = False) -> FiringSettings:
+    """What `trailwatch.spec.firing` judges of an alarm's settings."""
+    return FiringSettings(
+        statistic=settings.statistic,
+        comparison=settings.comparison,
+        threshold=settings.threshold,
+        evaluation_periods=settings.evaluation_periods,
+        datapoints_to_alarm=settings.datapoints_to_alarm,
+        default_value=default_value,
+    )
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from pydantic import (
 )
 
 from trailwatch.errors import ConfigError, FieldPattern, describe_validation_error
-from trailwatch.spec.catalog import Comparison, MissingData, Statistic
+from trailwatch.spec import naming
+from trailwatch.spec.catalog import MAX_PATTERN_LENGTH, Comparison, MissingData, Severity, Statistic
 from trailwatch.spec.yaml_files import read_mapping
 
 # The package sits beside events/ and the default config in the repository.
@@ -92,6 +93,23 @@ NAMESPACE = FieldPattern(
 NAME_PREFIX = FieldPattern(r"^[A-Za-z0-9_\-]{0,40}$", "up to 40 letters, digits, _ and -")
 PROFILE_NAME = FieldPattern(r"^[a-z][a-z0-9-]*$", "a profile name such as securityhub or prowler")
 ENDPOINT_URL = FieldPattern(r"^https?://\S+$", "an http(s) URL such as http://127.0.0.1:5000")
+CHANNEL_NAME = FieldPattern(
+    r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "1-32 lower-case letters, digits and inner hyphens"
+)
+SLACK_WORKSPACE_ID = FieldPattern(
+    r"^[0-9A-Z]{1,255}$", "a Slack workspace id such as T0123ABCD (AWS Chatbot console)"
+)
+SLACK_CHANNEL_ID = FieldPattern(
+    r"^[A-Za-z0-9]{1,255}$", "a Slack channel id such as C0123ABCD (the end of its link)"
+)
+TEAMS_ID = FieldPattern(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "a Microsoft Teams id, a UUID such as 5ad4b2cd-1b25-4a70-a0ad-0bbd9ac9d1a2",
+)
+TEAMS_CHANNEL_ID = FieldPattern(
+    r"^[A-Za-z0-9\-_=+/.,:@%]{1,255}$",
+    "a Teams channel id as in the channel's link, such as 19%3ab6ef35dc%40thread.tacv2",
+)
 # Every field pattern of the module, for `describe_validation_error`.
 FIELD_PATTERNS = (
     REGION,
@@ -108,6 +126,11 @@ FIELD_PATTERNS = (
     NAME_PREFIX,
     PROFILE_NAME,
     ENDPOINT_URL,
+    CHANNEL_NAME,
+    SLACK_WORKSPACE_ID,
+    SLACK_CHANNEL_ID,
+    TEAMS_ID,
+    TEAMS_CHANNEL_ID,
 )
 Name = Annotated[
     str,
@@ -240,6 +263,13 @@ class Target(_Strict):
     )
     trail: Trail = CreateTrail(mode="create")
     tags: dict[str, str] = Field(default_factory=dict)
+    # Per-target routing and alarm settings: `routes` replaces the global routes, disabled
+    # events are added to the global ones, overrides are layered over the global ones per field.
+    routes: tuple[Route, ...] | None = None
+    disabled_events: tuple[str, ...] = ()
+    overrides: dict[str, EventOverride] = Field(default_factory=dict)
+    # None: the config's `dashboard`.
+    dashboard: bool | None = None
 
 
 class Subscription(_Strict):
@@ -262,8 +292,85 @@ class Subscription(_Strict):
         return self
 
 
+ChannelName = Annotated[str, Field(pattern=CHANNEL_NAME.regex)]
+# The channel the single-topic form (notifications.emails, subscriptions, topic_arn) makes.
+DEFAULT_CHANNEL = naming.DEFAULT_CHANNEL
+
+
+class SlackChannel(_Strict):
+    """A Slack channel that AWS Chatbot posts the channel's alarms to."""
+
+    workspace_id: str = Field(pattern=SLACK_WORKSPACE_ID.regex)
+    channel_id: str = Field(pattern=SLACK_CHANNEL_ID.regex)
+
+
+class TeamsChannel(_Strict):
+    """A Microsoft Teams channel that AWS Chatbot posts the channel's alarms to."""
+
+    team_id: str = Field(pattern=TEAMS_ID.regex)
+    tenant_id: str = Field(pattern=TEAMS_ID.regex)
+    channel_id: str = Field(pattern=TEAMS_CHANNEL_ID.regex)
+
+
+class Channel(_Strict):
+    """One SNS topic per target and its subscribers, or a topic that exists."""
+
+    emails: tuple[
+        Annotated[str, Field(pattern=EMAIL_ADDRESS.regex)],
+        ...,
+    ] = ()
+    subscriptions: tuple[Subscription, ...] = ()
+    slack: SlackChannel | None = None
+    teams: TeamsChannel | None = None
+    topic_arn: str | None = Field(
+        default=None,
+        pattern=TOPIC_ARN.regex,
+    )
+
+    @property
+    def chat(self) -> tuple[SlackChannel | TeamsChannel, ...]:
+        return tuple(c for c in (self.slack, self.teams) if c is not None)
+
+    @model_validator(mode="after")
+    def _one_topic(self) -> Channel:
+        if self.topic_arn and (self.emails or self.subscriptions or self.chat):
+            raise ValueError(
+                "with topic_arn, subscribe on that topic yourself: emails, subscriptions, "
+                "slack and teams are only for a topic trailwatch creates"
+            )
+        if not self.topic_arn and not (self.emails or self.subscriptions or self.chat):
+            raise ValueError(
+                "a channel needs a subscriber: give emails, subscriptions, slack, teams or an "
+                "existing topic_arn"
+            )
+        return self
+
+
+class Route(_Strict):
+    """Alarms of these severities and/or events go to these channels."""
+
+    severity: tuple[Severity, ...] = ()
+    events: tuple[str, ...] = ()
+    channels: tuple[ChannelName, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _selects(self) -> Route:
+        if not (self.severity or self.events):
+            raise ValueError(
+                "a route needs severity, events or both (then an alarm must match both)"
+            )
+        return self
+
+    def matches(self, event_id: str, severity: str) -> bool:
+        return (not self.severity or severity in self.severity) and (
+            not self.events or event_id in self.events
+        )
+
+
 class Notifications(_Strict):
-    """Where alarms go: a topic trailwatch creates (with subscribers) or one that exists."""
+    """Where alarms go: channels (each one topic), the default ones and routes by severity or
+    event. The single-topic form (`emails`, `subscriptions`, `topic_arn`) is the channel
+    `default`."""
 
     emails: tuple[
         Annotated[str, Field(pattern=EMAIL_ADDRESS.regex)],
@@ -274,6 +381,10 @@ class Notifications(_Strict):
         default=None,
         pattern=TOPIC_ARN.regex,
     )
+    channels: dict[ChannelName, Channel] = Field(default_factory=dict)
+    # The channels of alarms that no route matches (None: `default`, or the only channel).
+    default: tuple[ChannelName, ...] | None = Field(default=None, min_length=1)
+    routes: tuple[Route, ...] = ()
     ok_actions: bool = False
     insufficient_data_actions: bool = False
 
@@ -284,15 +395,46 @@ class Notifications(_Strict):
                 "with topic_arn, subscribe on that topic yourself: emails and subscriptions "
                 "are only for the topic trailwatch creates"
             )
-        if not self.topic_arn and not (self.emails or self.subscriptions):
+        single = bool(self.topic_arn or self.emails or self.subscriptions)
+        if not single and not self.channels:
             raise ValueError(
-                "alarms need a subscriber: give emails, subscriptions or an existing topic_arn"
+                "alarms need a subscriber: give emails, subscriptions or an existing topic_arn, "
+                "or channels"
+            )
+        if single and DEFAULT_CHANNEL in self.channels:
+            raise ValueError(
+                f"channels.{DEFAULT_CHANNEL}: emails, subscriptions and topic_arn already make "
+                f"the channel {DEFAULT_CHANNEL!r}; move them into channels.{DEFAULT_CHANNEL} or "
+                "rename this channel"
+            )
+        channels = self.all_channels()
+        if self.default is None and len(channels) > 1 and DEFAULT_CHANNEL not in channels:
+            raise ValueError(
+                "default: name the channel(s) for alarms that no route matches (one of "
+                + ", ".join(channels)
+                + ")"
             )
         return self
 
+    def all_channels(self) -> dict[str, Channel]:
+        """Every channel by name, the single-topic form's `default` first."""
+        found: dict[str, Channel] = {}
+        if self.topic_arn or self.emails or self.subscriptions:
+            found[DEFAULT_CHANNEL] = Channel(
+                emails=self.emails, subscriptions=self.subscriptions, topic_arn=self.topic_arn
+            )
+        found.update(self.channels)
+        return found
+
+    def default_channels(self) -> tuple[str, ...]:
+        if self.default is not None:
+            return self.default
+        channels = self.all_channels()
+        return (DEFAULT_CHANNEL,) if DEFAULT_CHANNEL in channels else tuple(channels)[:1]
+
 
 class EventOverride(_Strict):
-    """Per-event changes to the catalog's alarm settings."""
+    """Per-event changes to the catalog's alarm settings, metric filter and pattern."""
 
     threshold: float | None = Field(default=None, ge=0)
     period: int | None = Field(default=None, ge=60, le=86400, multiple_of=60)
@@ -301,6 +443,38 @@ class EventOverride(_Strict):
     statistic: Statistic | None = None
     comparison: Comparison | None = None
     treat_missing_data: MissingData | None = None
+    # The metric filter reports 0 for records that do not match (None: the config's default).
+    default_value: bool | None = None
+    # A pattern of the config's own in place of the catalog's; it must pass the event's samples
+    # unless `samples: skip` says why it cannot (`reason`).
+    pattern: str | None = Field(default=None, min_length=1, max_length=MAX_PATTERN_LENGTH)
+    samples: Literal["skip"] | None = None
+    reason: str | None = Field(default=None, min_length=1)
+
+    @field_validator("pattern")
+    @classmethod
+    def _parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            # Imported here: the engine is only needed when a config overrides a pattern.
+            from trailwatch.patterns import PatternSyntaxError, parse_pattern
+
+            try:
+                parse_pattern(value)
+            except PatternSyntaxError as err:
+                raise ValueError(str(err)) from None
+        return value
+
+
+# The fields of an override that change the alarm, as AlarmSettings names them.
+ALARM_OVERRIDE_FIELDS = (
+    "threshold",
+    "period",
+    "evaluation_periods",
+    "datapoints_to_alarm",
+    "statistic",
+    "comparison",
+    "treat_missing_data",
+)
 
 
 class Exclusions(_Strict):
@@ -363,6 +537,10 @@ class Config(_Strict):
     overrides: dict[str, EventOverride] = Field(default_factory=dict)
     event_directories: tuple[str, ...] = ()
     exclusions: Exclusions = Exclusions()
+    # Metric filters report 0 for records that do not match (per event: overrides).
+    default_value: bool = False
+    # One CloudWatch dashboard per target, a widget per alarm (per target: targets[].dashboard).
+    dashboard: bool = False
     notifications: Notifications
     backend: Backend = LocalBackend(type="local")
     targets: tuple[Target, ...]

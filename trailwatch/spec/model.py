@@ -6,26 +6,34 @@ Stacks, replay, coverage, state and plan reports all read this, never the files 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from trailwatch.errors import ConfigError
-from trailwatch.spec import naming
+from trailwatch.spec import firing, naming
 from trailwatch.spec.catalog import (
     MAX_PATTERN_LENGTH,
     AlarmSettings,
     Catalog,
     EventDefinition,
+    Samples,
+    firing_settings,
     load_catalog,
 )
 from trailwatch.spec.config import (
+    ALARM_OVERRIDE_FIELDS,
     BUILTIN_EVENTS,
+    DEFAULT_CHANNEL,
+    Channel,
     Config,
     CreateTrail,
     Environment,
     LocalBackend,
+    Route,
     S3Backend,
     Target,
     read_config,
@@ -34,6 +42,12 @@ from trailwatch.spec.exclusions import clauses_for, with_clauses
 
 # Emulator deployments keep their state here, apart from any real account's state.
 EMULATOR_STATE_DIR = ".emulator/state"
+# CloudWatch's limit on an alarm description.
+MAX_ALARM_DESCRIPTION = 1024
+# IAM's limit on a role name.
+MAX_ROLE_NAME = 64
+# The regions that serve the AWS Chatbot API; a configuration there takes topics of any region.
+CHATBOT_REGIONS = ("us-east-2", "us-west-2", "eu-west-1", "ap-southeast-1")
 
 
 @dataclass(frozen=True)
@@ -49,20 +63,46 @@ class Alarm:
     exact: bool
     # Config exclusions (field names of `Exclusions`) that changed this alarm's pattern.
     exclusions: tuple[str, ...] = ()
+    # The channels the alarm notifies: its routes' channels, or the default ones.
+    channels: tuple[str, ...] = (DEFAULT_CHANNEL,)
+    # The metric filter reports 0 for every record that does not match.
+    default_value: bool = False
+    # The config field whose pattern replaced the catalog's (`overrides.<id>.pattern`), if any.
+    pattern_override: str | None = None
+    # Why that pattern is deployed without passing the event's samples (`samples: skip`).
+    samples_skipped: str | None = None
 
     @property
     def id(self) -> str:
         return self.event.id
 
+    @property
+    def severity(self) -> str:
+        return self.event.severity
+
+    @property
+    def description(self) -> str:
+        """The alarm's description: what fired, its severity and what to do, within 1,024."""
+        text = (
+            f"{self.event.title} (trailwatch event {self.id}, severity {self.severity}). "
+            f"{self.event.description}"
+        )
+        if len(text) <= MAX_ALARM_DESCRIPTION:
+            return text
+        cut = text[: MAX_ALARM_DESCRIPTION - 3]
+        return cut[: cut.rfind(" ")] + "..."
+
     def to_json(self) -> dict[str, Any]:
         """The alarm as `trailwatch validate --json` lists it."""
         return {
             "id": self.id,
+            "severity": self.severity,
             "metric_name": self.metric_name,
             "alarm_name": self.alarm_name,
             "threshold": self.settings.threshold,
             "exact": self.exact,
             "exclusions": list(self.exclusions),
+            "pattern_override": self.pattern_override,
         }
 
 
@@ -85,6 +125,9 @@ class Deployment:
     config_path: Path
     outdir: Path
     endpoint_url: str | None
+    # The alarms of targets that layer routes, disabled events or overrides of their own; every
+    # other target deploys `alarms`.
+    target_alarms: Mapping[str, tuple[Alarm, ...]] = field(default_factory=dict)
 
     @property
     def profile(self) -> str:
@@ -115,7 +158,15 @@ class Deployment:
                     f"compliance text ({listed} fail); `trailwatch coverage` shows "
                     '"exclusion added"'
                 )
-        return tuple(found)
+        for target in self.targets:
+            for alarm in self.alarms_for(target):
+                if alarm.pattern_override and alarm.samples_skipped:
+                    found.append(
+                        f"{alarm.pattern_override} is deployed without passing the samples of "
+                        f"{alarm.id} (samples: skip: {alarm.samples_skipped}); `trailwatch "
+                        'coverage` shows "pattern overridden"'
+                    )
+        return tuple(dict.fromkeys(found))
 
     def to_json(self) -> dict[str, Any]:
         """What would be deployed, as `trailwatch validate --json` prints it."""
@@ -129,18 +180,81 @@ class Deployment:
                     "region": target.region,
                     "trail_mode": target.trail.mode,
                     "log_group": self.log_group_name(target),
+                    "channels": list(self.channels_for(target)),
+                    "disabled_events": list(self.disabled_for(target)),
+                    "dashboard": self.dashboard_for(target),
+                    "routing": [
+                        {
+                            "event": alarm.id,
+                            "severity": alarm.severity,
+                            "channels": list(alarm.channels),
+                            "threshold": alarm.settings.threshold,
+                            "pattern_override": alarm.pattern_override,
+                        }
+                        for alarm in self.alarms_for(target)
+                    ],
                 }
                 for target in self.targets
             ],
             "warnings": list(self.warnings),
         }
 
-    def alarm(self, event_id: str) -> Alarm:
-        """The deployed alarm of an event id (KeyError when disabled or unknown)."""
-        for alarm in self.alarms:
+    def alarm(self, event_id: str, target: Target | None = None) -> Alarm:
+        """The deployed alarm of an event id, in a target or as the global config resolves it
+        (KeyError when disabled or unknown)."""
+        for alarm in self.alarms if target is None else self.alarms_for(target):
             if alarm.id == event_id:
                 return alarm
         raise KeyError(event_id)
+
+    def alarms_for(self, target: Target) -> tuple[Alarm, ...]:
+        """The alarms a target deploys: the global ones unless it layers its own settings."""
+        return self.target_alarms.get(target.name, self.alarms)
+
+    def routes_for(self, target: Target) -> tuple[Route, ...]:
+        """A target's routes replace the global ones."""
+        return self.config.notifications.routes if target.routes is None else target.routes
+
+    def disabled_for(self, target: Target) -> tuple[str, ...]:
+        """Event ids a target leaves out: the global ones and its own."""
+        return tuple(dict.fromkeys(self.config.disabled_events + target.disabled_events))
+
+    def channels_for(self, target: Target) -> dict[str, Channel]:
+        """The channels the target's alarms notify, in the config's order."""
+        used = {name for alarm in self.alarms_for(target) for name in alarm.channels}
+        return {
+            name: channel
+            for name, channel in self.config.notifications.all_channels().items()
+            if name in used
+        }
+
+    def dashboard_for(self, target: Target) -> bool:
+        return self.config.dashboard if target.dashboard is None else target.dashboard
+
+    def target_of_stack(self, stack: str) -> Target | None:
+        """The target whose stack this is (None for a stack the config does not make)."""
+        return next((t for t in self.targets if self.stack_name(t) == stack), None)
+
+    def topic_name(self, target: Target, channel: str) -> str:
+        """The SNS topic of a channel in a target (the single-topic form keeps its name)."""
+        base = f"{self.resource_name(target)}-alarms"
+        return base if channel == DEFAULT_CHANNEL else f"{base}-{channel}"
+
+    def chatbot_region(self, target: Target) -> str:
+        """Where a target's AWS Chatbot configurations are made: its own region when that
+        serves the Chatbot API, else the nearest that does."""
+        region = target.region
+        if region in CHATBOT_REGIONS:
+            return region
+        if region.startswith(("eu-", "me-", "af-", "il-")):
+            return "eu-west-1"
+        if region.startswith("ap-"):
+            return "ap-southeast-1"
+        return "us-west-2" if region.startswith("us-west-") else "us-east-2"
+
+    def chat_name(self, target: Target, channel: str) -> str:
+        """The AWS Chatbot channel configuration and its role's name base of a channel."""
+        return f"{self.resource_name(target)}-{channel}"
 
     def select_targets(self, names: Sequence[str] | None) -> tuple[Target, ...]:
         """The targets named (all when none are); an unknown name is an error."""
@@ -206,45 +320,90 @@ class Deployment:
         return StateLocation(local, Path(relative).as_posix())
 
 
-def resolve_alarms(config: Config, catalog: Catalog) -> tuple[Alarm, ...]:
-    """Apply profile, disabled events, overrides and the name prefix to the catalog."""
-    unknown = sorted(set(config.disabled_events) - set(catalog))
-    if unknown:
-        raise ConfigError(
-            f"disabled_events: unknown event id(s) {', '.join(unknown)}; known: "
-            + ", ".join(catalog)
-        )
-    unknown = sorted(set(config.overrides) - set(catalog))
-    if unknown:
-        raise ConfigError(
-            f"overrides: unknown event id(s) {', '.join(unknown)}; known: " + ", ".join(catalog)
-        )
+def check_references(config: Config, catalog: Catalog) -> None:
+    """Every event id, profile and channel the config names exists, and every channel is used."""
+    known_events = ", ".join(catalog)
+
+    def events(path: str, ids: Sequence[str]) -> None:
+        unknown = sorted(set(ids) - set(catalog))
+        if unknown:
+            raise ConfigError(
+                f"{path}: unknown event id(s) {', '.join(unknown)}; known: {known_events}"
+            )
+
+    notifications = config.notifications
+    channels = notifications.all_channels()
+
+    def channel_names(path: str, names: Sequence[str]) -> None:
+        unknown = [n for n in dict.fromkeys(names) if n not in channels]
+        if unknown:
+            raise ConfigError(
+                f"{path}: unknown channel(s) {', '.join(unknown)}; known: {', '.join(channels)}"
+            )
+
+    events("disabled_events", config.disabled_events)
+    events("overrides", list(config.overrides))
     if config.pattern_profile not in catalog.profiles():
         raise ConfigError(
             f"pattern_profile: {config.pattern_profile!r} is not a profile of any event; "
             f"known: {', '.join(sorted(catalog.profiles()))}"
         )
+    channel_names("notifications.default", notifications.default_channels())
+    used = set(notifications.default_channels())
+    route_sets = [("notifications.routes", notifications.routes)] + [
+        (f"targets[{i}].routes", t.routes) for i, t in enumerate(config.targets) if t.routes
+    ]
+    for path, routes in route_sets:
+        for index, route in enumerate(routes):
+            events(f"{path}[{index}].events", route.events)
+            channel_names(f"{path}[{index}].channels", route.channels)
+            used.update(route.channels)
+    for index, target in enumerate(config.targets):
+        events(f"targets[{index}].disabled_events", target.disabled_events)
+        events(f"targets[{index}].overrides", list(target.overrides))
+    for name in channels:
+        if name not in used:
+            path = (
+                f"notifications.channels.{name}"
+                if name in notifications.channels
+                else "notifications (emails, subscriptions, topic_arn: the channel 'default')"
+            )
+            raise ConfigError(
+                f"{path}: no route and not notifications.default names this channel; route "
+                "alarms to it or remove it"
+            )
+
+
+def layers_own_settings(target: Target) -> bool:
+    """True when a target has routes, disabled events or overrides of its own."""
+    return target.routes is not None or bool(target.disabled_events or target.overrides)
+
+
+def resolve_alarms(
+    config: Config, catalog: Catalog, target: Target | None = None
+) -> tuple[Alarm, ...]:
+    """Apply profile, disabled events, overrides, routes and the name prefix to the catalog:
+    the global settings, or a target's layered over them."""
+    if target is None:
+        check_references(config, catalog)
+    index = config.targets.index(target) if target is not None else None
+    prefix = f"targets[{index}]." if target is not None else ""
+    disabled = set(config.disabled_events) | set(target.disabled_events if target else ())
+    routes = config.notifications.routes
+    if target is not None and target.routes is not None:
+        routes = target.routes
     alarms = []
     for event_id, event in catalog.items():
-        if event_id in config.disabled_events:
+        if event_id in disabled:
             continue
-        settings = event.alarm
-        override = config.overrides.get(event_id)
-        if override:
-            changes = override.model_dump(exclude_none=True)
-            try:
-                settings = AlarmSettings.model_validate({**settings.model_dump(), **changes})
-            except ValueError as err:
-                raise ConfigError(f"overrides.{event_id}: {err}") from None
-        pattern = event.pattern_for(config.pattern_profile)
-        applied = clauses_for(event_id, config.exclusions)
-        if applied:
-            pattern = with_clauses(pattern, [clause for _, clause in applied])
-            if len(pattern) > MAX_PATTERN_LENGTH:
-                raise ConfigError(
-                    f"exclusions: the {event_id} pattern would be {len(pattern)} characters "
-                    f"(limit {MAX_PATTERN_LENGTH}); list fewer roles"
-                )
+        layered = _layered_override(config, target, event_id, prefix)
+        settings = _settings(event, layered)
+        default_value = bool(layered.values.get("default_value", config.default_value))
+        found = firing.problems(firing_settings(settings, default_value=default_value))
+        if found:
+            where = layered.where or f"default_value (event {event_id})"
+            raise ConfigError("\n".join(f"{where}: {problem}" for problem in found))
+        pattern, applied, skipped = _pattern(config, event, layered)
         alarms.append(
             Alarm(
                 event=event,
@@ -254,11 +413,131 @@ def resolve_alarms(config: Config, catalog: Catalog) -> tuple[Alarm, ...]:
                 settings=settings,
                 exact=pattern == event.pattern,
                 exclusions=tuple(name for name, _ in applied),
+                channels=_channels(config, routes, event),
+                default_value=default_value,
+                pattern_override=layered.pattern_field,
+                samples_skipped=skipped,
             )
         )
     if not alarms:
-        raise ConfigError("disabled_events: every event is disabled; nothing would be deployed")
+        raise ConfigError(
+            f"{prefix}disabled_events: every event is disabled; nothing would be deployed"
+        )
     return tuple(alarms)
+
+
+@dataclass(frozen=True)
+class _Layered:
+    """An event's override fields, the target's over the global ones, and where they came from."""
+
+    values: dict[str, Any]
+    # The override that sets something ("overrides.<id>", "targets[0].overrides.<id>"), if any.
+    where: str | None
+    # The override whose pattern is deployed.
+    pattern_field: str | None
+
+
+def _layered_override(
+    config: Config, target: Target | None, event_id: str, prefix: str
+) -> _Layered:
+    values: dict[str, Any] = {}
+    where = None
+    pattern_field = None
+    for layer, path in (
+        (config.overrides.get(event_id), f"overrides.{event_id}"),
+        (target.overrides.get(event_id) if target else None, f"{prefix}overrides.{event_id}"),
+    ):
+        if layer is None:
+            continue
+        changes = layer.model_dump(exclude_none=True)
+        values.update(changes)
+        where = path
+        if "pattern" in changes:
+            pattern_field = f"{path}.pattern"
+    if values.get("samples") == "skip" and "pattern" not in values:
+        raise ConfigError(f"{where}: samples: skip goes with a pattern override; give pattern")
+    if values.get("samples") == "skip" and not values.get("reason", "").strip():
+        raise ConfigError(
+            f"{where}: samples: skip needs a reason (why the pattern cannot pass the event's "
+            "samples)"
+        )
+    if "reason" in values and values.get("samples") != "skip":
+        raise ConfigError(f"{where}: reason goes with samples: skip")
+    return _Layered(values, where, pattern_field)
+
+
+def _settings(event: EventDefinition, layered: _Layered) -> AlarmSettings:
+    changes = {k: v for k, v in layered.values.items() if k in ALARM_OVERRIDE_FIELDS}
+    if not changes:
+        return event.alarm
+    try:
+        return AlarmSettings.model_validate({**event.alarm.model_dump(), **changes})
+    except ValidationError as err:
+        reasons = "; ".join(
+            e["msg"].removeprefix("Value error, ") for e in err.errors(include_url=False)
+        )
+        raise ConfigError(f"{layered.where}: {reasons}") from None
+
+
+def _pattern(
+    config: Config, event: EventDefinition, layered: _Layered
+) -> tuple[str, list[tuple[str, str]], str | None]:
+    """The deployed pattern, the exclusions applied to it, and why its samples are skipped."""
+    applied = clauses_for(event.id, config.exclusions)
+    override = layered.values.get("pattern")
+    if override is not None:
+        if applied:
+            raise ConfigError(
+                f"{layered.pattern_field}: exclusions.{applied[0][0]} also changes the pattern "
+                f"of {event.id}; write the exclusion into this pattern and turn it off"
+            )
+        skipped = layered.values.get("reason") if layered.values.get("samples") == "skip" else None
+        if skipped is None:
+            _prove_override(
+                str(layered.pattern_field), override, event.samples_for(config.pattern_profile)
+            )
+        return override, [], skipped
+    pattern = event.pattern_for(config.pattern_profile)
+    if applied:
+        pattern = with_clauses(pattern, [clause for _, clause in applied])
+        if len(pattern) > MAX_PATTERN_LENGTH:
+            raise ConfigError(
+                f"exclusions: the {event.id} pattern would be {len(pattern)} characters "
+                f"(limit {MAX_PATTERN_LENGTH}); list fewer roles"
+            )
+    return pattern, applied, None
+
+
+def _prove_override(field: str, pattern: str, samples: Samples) -> None:
+    """A config's pattern must do what the event's samples say, like the catalog's."""
+    # Imported here: the engine is only needed when a config overrides a pattern.
+    from trailwatch.patterns import compile_pattern
+
+    compiled = compile_pattern(pattern)
+    wrong = [
+        f"{s.note!r} " + ("should match but does not" if should else "matches but should not")
+        for should, group in ((True, samples.match), (False, samples.no_match))
+        for s in group
+        if compiled.matches(s.record) != should
+    ]
+    if wrong:
+        raise ConfigError(
+            f"{field}: " + "; ".join(dict.fromkeys(wrong)) + " (the event's samples; give "
+            "samples: skip and a reason to deploy it anyway)"
+        )
+
+
+def _channels(config: Config, routes: Sequence[Route], event: EventDefinition) -> tuple[str, ...]:
+    """Every matching route's channels (in the config's channel order), else the default."""
+    matched = {
+        name
+        for route in routes
+        if route.matches(event.id, event.severity)
+        for name in route.channels
+    }
+    if not matched:
+        return config.notifications.default_channels()
+    return tuple(name for name in config.notifications.all_channels() if name in matched)
 
 
 def check_names(deployment: Deployment) -> None:
@@ -271,6 +550,14 @@ def check_names(deployment: Deployment) -> None:
                     f"targets: {target.name!r}: the log bucket name {bucket!r} (account id in "
                     f"place of the zeros) has {len(bucket)} characters, S3 allows 63; shorten "
                     "name_prefix or the target name"
+                )
+        for channel, settings in deployment.channels_for(target).items():
+            role = deployment.chat_name(target, channel) + "-chatbot"
+            if settings.chat and len(role) > MAX_ROLE_NAME:
+                raise ConfigError(
+                    f"notifications.channels.{channel}: the AWS Chatbot role of target "
+                    f"{target.name!r}, {role!r}, has {len(role)} characters, IAM allows "
+                    f"{MAX_ROLE_NAME}; shorten the channel name, name_prefix or the target name"
                 )
 
 
@@ -293,6 +580,11 @@ def build_deployment(config: Config, config_path: Path, env: Environment) -> Dep
             config_path=config_path.resolve(),
             outdir=env.outdir,
             endpoint_url=env.endpoint_url,
+            target_alarms={
+                target.name: resolve_alarms(config, catalog, target)
+                for target in config.targets
+                if layers_own_settings(target)
+            },
         )
         check_names(deployment)
     except ConfigError as err:

@@ -16,14 +16,26 @@ MANAGED_BY_TAG = "managed-by"
 # the same arguments in 5.x, and the offline mirror on build machines has 5.100.0.
 AWS_PROVIDER_CONSTRAINT = ">= 5.100, < 7.0"
 
-# Logical ids of the resources a stack has at most one of.
+# Logical ids of the resources a stack has at most one of. The topic, its policy and its
+# subscriptions of the channel `default` (the single-topic form) keep the names they had before
+# channels, so that existing deployments keep their topic.
 TOPIC_ID = "alarm_topic"
 TOPIC_POLICY_ID = "alarm_topic_policy"
 ACCOUNT_DATA_ID = "current"
+DASHBOARD_ID = "dashboard"
+DEFAULT_CHANNEL = "default"
+# The provider alias of the AWS Chatbot resources, when the target's region has no Chatbot API.
+CHATBOT_PROVIDER = "chatbot"
 
 _FILTER_PREFIX = "filter_"
 _ALARM_PREFIX = "alarm_"
 _SUBSCRIPTION_PREFIX = "alarm_topic_subscription_"
+_TOPIC_PREFIX = "alarm_topic_"
+_TOPIC_POLICY_PREFIX = "alarm_topic_policy_"
+_CHAT_PREFIXES = {"slack": "chat_slack_", "teams": "chat_teams_"}
+_CHAT_ROLE_PREFIX = "chat_role_"
+_CHAT_ROLE_POLICY_PREFIX = "chat_role_policy_"
+_CHANNEL_SUBSCRIPTION = re.compile(r"^alarm_topic_(?:([a-z0-9_]+)_)?subscription_(\d+)$")
 _STACK_IN_TEXT = re.compile(r"trailwatch-[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 
 
@@ -59,9 +71,62 @@ def alarm_id(event_id: str) -> str:
     return f"{_ALARM_PREFIX}{_id_part(event_id)}"
 
 
-def subscription_id(index: int) -> str:
-    """Terraform logical id of the alarm topic's n-th subscription."""
-    return f"{_SUBSCRIPTION_PREFIX}{index}"
+def subscription_id(index: int, channel: str = DEFAULT_CHANNEL) -> str:
+    """Terraform logical id of a channel topic's n-th subscription."""
+    if channel == DEFAULT_CHANNEL:
+        return f"{_SUBSCRIPTION_PREFIX}{index}"
+    return f"{_TOPIC_PREFIX}{_id_part(channel)}_subscription_{index}"
+
+
+def topic_id(channel: str = DEFAULT_CHANNEL) -> str:
+    """Terraform logical id of a channel's topic."""
+    return TOPIC_ID if channel == DEFAULT_CHANNEL else f"{_TOPIC_PREFIX}{_id_part(channel)}"
+
+
+def topic_policy_id(channel: str = DEFAULT_CHANNEL) -> str:
+    """Terraform logical id of a channel topic's policy."""
+    if channel == DEFAULT_CHANNEL:
+        return TOPIC_POLICY_ID
+    return f"{_TOPIC_POLICY_PREFIX}{_id_part(channel)}"
+
+
+def chat_id(kind: str, channel: str) -> str:
+    """Terraform logical id of a channel's AWS Chatbot configuration (`slack` or `teams`)."""
+    return f"{_CHAT_PREFIXES[kind]}{_id_part(channel)}"
+
+
+def chat_role_id(channel: str) -> str:
+    """Terraform logical id of the role a channel's AWS Chatbot configuration assumes."""
+    return f"{_CHAT_ROLE_PREFIX}{_id_part(channel)}"
+
+
+def chat_role_policy_id(channel: str) -> str:
+    return f"{_CHAT_ROLE_POLICY_PREFIX}{_id_part(channel)}"
+
+
+def channel_of_topic(logical_id: str) -> str | None:
+    """The channel behind a topic's logical id; None when trailwatch did not name it."""
+    if logical_id == TOPIC_ID:
+        return DEFAULT_CHANNEL
+    if logical_id.startswith(_TOPIC_PREFIX):
+        return logical_id.removeprefix(_TOPIC_PREFIX).replace("_", "-")
+    return None
+
+
+def channel_of_subscription(logical_id: str) -> str | None:
+    """The channel behind a subscription's logical id; None when trailwatch did not name it."""
+    found = _CHANNEL_SUBSCRIPTION.match(logical_id)
+    if not found:
+        return None
+    return found.group(1).replace("_", "-") if found.group(1) else DEFAULT_CHANNEL
+
+
+def channel_of_chat(logical_id: str) -> str | None:
+    """The channel behind an AWS Chatbot configuration's logical id."""
+    for prefix in _CHAT_PREFIXES.values():
+        if logical_id.startswith(prefix):
+            return logical_id.removeprefix(prefix).replace("_", "-")
+    return None
 
 
 def event_of_filter(logical_id: str) -> str | None:

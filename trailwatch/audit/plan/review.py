@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from trailwatch.audit.plan.parse import StackPlan
 from trailwatch.audit.plan.pattern_review import Evidence, pattern_change
 from trailwatch.audit.plan.report import Finding, Kind, PatternChange, Report, ResourceRef
-from trailwatch.audit.plan.rules import RULES, covered, subscriptions
+from trailwatch.audit.plan.rules import RULES, covered, default_value_counts, subscriptions
 from trailwatch.errors import PlanError
 from trailwatch.spec import naming
 from trailwatch.spec.catalog import DEFAULT_PROFILE, EventDefinition
@@ -76,6 +76,8 @@ def _review_stack(stack: StackPlan, evidence: Evidence) -> Iterator[_Flagged]:
         for kind, reason in rule(change) if rule else ():
             yield change.address, kind, reason, None
     for address, kind, reason in subscriptions(stack.changes):
+        yield address, kind, reason, None
+    for address, kind, reason in default_value_counts(stack.changes):
         yield address, kind, reason, None
 
 

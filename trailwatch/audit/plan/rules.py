@@ -1,9 +1,11 @@
 """The review rules: which planned changes weaken the security alarms, or need a second look.
 
-One rule per resource type (`RULES`: a change in, (kind, reason) flags out), plus two that look
-across a stack: `subscriptions` (they are numbered, so dropping the first of two addresses
-rewrites #0 and destroys #1) and `covered` (what a destroyed parent already reports: a bucket's
-settings, a topic's policy). `review.review` runs them over every stack.
+One rule per resource type (`RULES`: a change in, (kind, reason) flags out), plus three that
+look across a stack: `subscriptions` (they are numbered, so dropping the first of two addresses
+rewrites #0 and destroys #1), `default_value_counts` (a filter's default_value and the statistic
+of the alarm on its metric, `trailwatch.spec.firing`) and `covered` (what a destroyed parent
+already reports: a bucket's settings, a topic's policy). `review.review` runs them over every
+stack.
 
 Rules compare raw values but word them with masked ones (`masking.show`). Filters and alarms are
 read as the inventory models them (`trailwatch.inventory`), as coverage and drift read them.
@@ -20,7 +22,14 @@ from trailwatch.audit.plan.parse import ResourceChange, unset
 from trailwatch.audit.plan.pattern_review import filters_of
 from trailwatch.audit.plan.report import Kind
 from trailwatch.inventory.model import MetricAlarm, MetricFilter
-from trailwatch.inventory.resources import Resource, first, metric_alarm
+from trailwatch.inventory.resources import (
+    CHAT_TYPES,
+    Resource,
+    chat_channel,
+    first,
+    metric_alarm,
+)
+from trailwatch.spec import firing, naming
 
 Flag = tuple[Kind, str]
 Rule = Callable[[ResourceChange], Iterator[Flag]]
@@ -161,8 +170,6 @@ _ACTION_LISTS: tuple[tuple[str, Kind, str], ...] = (
     ("ok_actions", "review", "OK actions removed"),
     ("insufficient_data_actions", "review", "insufficient-data actions removed"),
 )
-_CAPPED_AT_ONE = {"Average", "Minimum", "Maximum"}
-
 _LAXER_COMPARISON = {
     ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold"),
     ("LessThanOrEqualToThreshold", "LessThanThreshold"),
@@ -172,6 +179,9 @@ _LAXER_COMPARISON = {
 def _alarm(c: ResourceChange) -> Iterator[Flag]:
     if c.action == "delete":
         yield "weakening", "alarm destroyed: its events notify nobody"
+        return
+    if c.action == "create":
+        yield from _cannot_fire(c, None, metric_alarm(Resource(c.type, c.name, c.after)))
         return
     if c.action not in ("update", "replace"):
         return
@@ -183,6 +193,7 @@ def _alarm(c: ResourceChange) -> Iterator[Flag]:
         yield from _actions_removed(c, attribute, before, after, kind, what)
     yield from _alarm_firing(c, before, after)
     yield from _alarm_comparison(c, before, after)
+    yield from _cannot_fire(c, before, after)
     for attribute in ("statistic", "treat_missing_data", "metric_name", "namespace"):
         if c.changed(attribute) and c.known(attribute):
             yield "review", f"alarm {attribute} changed: {_changed_to(c, attribute)}"
@@ -230,19 +241,42 @@ def _alarm_comparison(c: ResourceChange, before: MetricAlarm, after: MetricAlarm
         if flipped:
             reason = "alarm comparison reversed: it now fires on the opposite condition"
         yield kind, f"{reason}: {_changed_to(c, 'comparison_operator')}"
-    if (
-        c.changed("statistic")
-        and c.known("statistic")
-        and after.statistic in _CAPPED_AT_ONE
-        and after.threshold > 1
-        and after.comparison.startswith("Greater")
-    ):
-        # Every matching record adds a datapoint of 1: Average, Minimum and Maximum stay at 1.
-        yield (
-            "weakening",
-            f"alarm statistic {after.statistic} never exceeds 1 per period, so threshold "
-            f"{after.threshold:g} is unreachable: {_changed_to(c, 'statistic')}",
+
+
+_FIRING_ATTRIBUTES = (
+    "statistic",
+    "comparison_operator",
+    "threshold",
+    "evaluation_periods",
+    "datapoints_to_alarm",
+)
+
+
+def _firing(alarm: MetricAlarm, *, default_value: bool = False) -> set[str]:
+    """Why an alarm's settings can never fire on a trailwatch metric (`spec.firing`)."""
+    return set(
+        firing.problems(
+            firing.FiringSettings(
+                statistic=alarm.statistic,
+                comparison=alarm.comparison,
+                threshold=alarm.threshold,
+                evaluation_periods=alarm.evaluation_periods,
+                datapoints_to_alarm=alarm.datapoints_to_alarm,
+                default_value=default_value,
+            )
         )
+    )
+
+
+def _cannot_fire(
+    c: ResourceChange, before: MetricAlarm | None, after: MetricAlarm
+) -> Iterator[Flag]:
+    """Settings that can never reach ALARM, flagged when this change brings them in."""
+    if not all(c.known(a) for a in _FIRING_ATTRIBUTES):
+        return
+    found = _firing(after) - (_firing(before) if before is not None else set())
+    for problem in sorted(found):
+        yield "weakening", f"alarm can never fire: {problem}"
 
 
 def _actions_removed(
@@ -283,13 +317,69 @@ def _kms_key(c: ResourceChange) -> Iterator[Flag]:
 
 
 def _topic(c: ResourceChange) -> Iterator[Flag]:
+    channel = naming.channel_of_topic(c.name)
+    what = (
+        "alarm topic"
+        if channel in (None, naming.DEFAULT_CHANNEL)
+        else f"alarm topic of channel {channel}"
+    )
     if c.action == "delete":
-        yield "weakening", "alarm topic destroyed: alarms have nowhere to notify"
+        yield "weakening", f"{what} destroyed: alarms have nowhere to notify"
         return
     if c.action == "replace":
-        yield "weakening", "alarm topic replaced: every subscriber must confirm again"
+        yield "weakening", f"{what} replaced: every subscriber must confirm again"
     if _removed(c, "kms_master_key_id"):
-        yield "weakening", "alarm topic encryption removed"
+        yield "weakening", f"{what} encryption removed"
+
+
+def _chat(kind: str) -> Rule:
+    label = {"slack": "Slack", "teams": "Teams"}[kind]
+
+    def rule(c: ResourceChange) -> Iterator[Flag]:
+        before = chat_channel(kind, Resource(c.type, c.name, c.before))
+        after = chat_channel(kind, Resource(c.type, c.name, c.after))
+        channel = before.channel_id or after.channel_id
+        if c.action == "delete":
+            yield (
+                "weakening",
+                f"AWS Chatbot {label} configuration destroyed: channel {channel} no longer "
+                "receives alarms",
+            )
+            return
+        if c.action == "replace":
+            yield "review", f"AWS Chatbot {label} configuration for channel {channel} recreated"
+        if c.action not in ("update", "replace"):
+            return
+        if c.known("sns_topic_arns"):
+            gone = [t for t in before.topic_arns if t not in after.topic_arns]
+            if gone:
+                yield (
+                    "weakening",
+                    f"AWS Chatbot {label} channel {channel} no longer receives topic "
+                    + ", ".join(gone),
+                )
+        if c.known("guardrail_policy_arns") and c.changed("guardrail_policy_arns"):
+            if before.guardrail_policy_arns and not after.guardrail_policy_arns:
+                yield (
+                    "weakening",
+                    f"AWS Chatbot {label} channel {channel} guardrail removed: channel members "
+                    "may do what AdministratorAccess allows",
+                )
+            else:
+                yield (
+                    "review",
+                    f"AWS Chatbot {label} channel {channel} guardrail changed: "
+                    + _changed_to(c, "guardrail_policy_arns"),
+                )
+        if c.changed("iam_role_arn") and c.known("iam_role_arn"):
+            yield "review", f"AWS Chatbot {label} channel {channel} assumes another role"
+
+    return rule
+
+
+def _dashboard(c: ResourceChange) -> Iterator[Flag]:
+    if c.action == "delete":
+        yield "review", "alarm dashboard destroyed"
 
 
 def _topic_policy(c: ResourceChange) -> Iterator[Flag]:
@@ -333,6 +423,8 @@ def _bucket_part(what: str) -> Rule:
 
 
 RULES: dict[str, Rule] = {
+    **{type_: _chat(kind) for kind, type_ in CHAT_TYPES.items()},
+    "aws_cloudwatch_dashboard": _dashboard,
     "aws_cloudtrail": _trail,
     "aws_cloudwatch_log_group": _log_group,
     "aws_cloudwatch_log_metric_filter": _metric_filter,
@@ -355,24 +447,70 @@ def subscriptions(changes: Sequence[ResourceChange]) -> Iterator[tuple[str, Kind
     addresses replaces #0 with the second address and destroys #1.
     """
     subs = [c for c in changes if c.type == "aws_sns_topic_subscription"]
-    # (protocol, endpoint) raw, for comparing -> (address, the same masked, for wording)
-    before: dict[tuple[Any, Any], tuple[str, str, str]] = {}
+    # (channel, protocol, endpoint) raw, for comparing -> (address, masked, for wording); the
+    # channel comes from the logical id, so a subscriber moved to another channel is removed
+    # from the first.
+    before: dict[tuple[Any, Any, Any], tuple[str, str, str]] = {}
     for c in subs:
         if c.action in ("delete", "replace", "update") and c.before:
-            key = (c.before.get("protocol"), c.before.get("endpoint"))
+            key = (
+                naming.channel_of_subscription(c.name),
+                c.before.get("protocol"),
+                c.before.get("endpoint"),
+            )
             shown = (show(c.shown_before("protocol")), show(c.shown_before("endpoint")))
             before[key] = (c.address, *shown)
     after = {
-        (c.after.get("protocol"), c.after.get("endpoint")): c.action
+        (
+            naming.channel_of_subscription(c.name),
+            c.after.get("protocol"),
+            c.after.get("endpoint"),
+        ): c.action
         for c in subs
         if c.action in ("create", "replace", "update") and c.known("endpoint")
     }
     for key, (address, protocol, endpoint) in before.items():
         if key not in after:
-            yield address, "weakening", f"topic subscription removed: {protocol} {endpoint}"
+            channel = key[0]
+            of = "" if channel in (None, naming.DEFAULT_CHANNEL) else f" (channel {channel})"
+            yield address, "weakening", f"topic subscription removed{of}: {protocol} {endpoint}"
         elif protocol.startswith("email") and after[key] in ("create", "replace"):
             yield (
                 address,
                 "review",
                 f"{protocol} subscription {endpoint} recreated: it must be confirmed again",
             )
+
+
+def default_value_counts(changes: Sequence[ResourceChange]) -> Iterator[tuple[str, Kind, str]]:
+    """Alarms that the plan makes count quiet periods: a filter with `default_value` and an
+    alarm on its metric whose statistic counts the zeros (`spec.firing`). Both must be in the
+    plan: one that does not change is not in it."""
+    filters = {}
+    for c in changes:
+        if c.type == "aws_cloudwatch_log_metric_filter" and c.action != "delete":
+            after_filter = filters_of(c)[1]
+            filters[after_filter.metric] = (
+                _has_default_value(c.before) if c.action != "create" else False,
+                _has_default_value(c.after),
+            )
+    for c in changes:
+        if c.type != "aws_cloudwatch_metric_alarm" or c.action == "delete":
+            continue
+        if not all(c.known(a) for a in _FIRING_ATTRIBUTES):
+            continue
+        after = metric_alarm(Resource(c.type, c.name, c.after))
+        if after.metric not in filters:
+            continue
+        had, has = filters[after.metric]
+        found = _firing(after, default_value=has) - _firing(after)
+        if c.action != "create":
+            before = metric_alarm(Resource(c.type, c.name, c.before))
+            found -= _firing(before, default_value=had)
+        for problem in sorted(found):
+            yield c.address, "weakening", f"alarm can never fire: {problem}"
+
+
+def _has_default_value(values: Mapping[str, Any]) -> bool:
+    value = first(values.get("metric_transformation")).get("default_value")
+    return value not in (None, "")
