@@ -11,7 +11,7 @@ from stacks.aws import (
     Construct,
 )
 from trailwatch.spec import naming
-from trailwatch.spec.model import Alarm
+from trailwatch.spec.alarms import Alarm
 
 
 class AlarmSet(Construct):

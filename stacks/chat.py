@@ -19,7 +19,7 @@ from stacks.policies import (
     chatbot_role_trust,
 )
 from trailwatch.spec import naming
-from trailwatch.spec.config import Channel
+from trailwatch.spec.notifications import Channel
 
 
 class ChatChannels(Construct):

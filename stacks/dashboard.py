@@ -8,8 +8,8 @@ from typing import Any
 
 from stacks.aws import CloudwatchDashboard, Construct
 from trailwatch.spec import naming
+from trailwatch.spec.alarms import Alarm
 from trailwatch.spec.catalog import SEVERITIES
-from trailwatch.spec.model import Alarm
 
 # CloudWatch's grid is 24 units wide; four alarm graphs a row.
 GRID_WIDTH = 24

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from stacks.aws import Construct, SnsTopic, SnsTopicPolicy, SnsTopicSubscription
 from stacks.policies import Where, alarm_topic_policy
 from trailwatch.spec import naming
-from trailwatch.spec.config import Channel
+from trailwatch.spec.notifications import Channel
 
 
 class Notifications(Construct):

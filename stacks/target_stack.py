@@ -24,9 +24,9 @@ from stacks.notifications import Notifications
 from stacks.policies import Where
 from stacks.trail import Trail, trail_arn
 from trailwatch.spec import naming
-from trailwatch.spec.config import CreateTrail, Target
-from trailwatch.spec.config import LocalBackend as LocalBackendSettings
 from trailwatch.spec.model import Deployment
+from trailwatch.spec.targets import CreateTrail, Target
+from trailwatch.spec.targets import LocalBackend as LocalBackendSettings
 from trailwatch.tooling.terraform import EMULATED_SERVICES
 
 

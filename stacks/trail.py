@@ -27,7 +27,7 @@ from stacks.aws import (
     S3BucketVersioningVersioningConfiguration,
 )
 from stacks.policies import Where, trail_bucket_policy, trail_role_permissions, trail_role_trust
-from trailwatch.spec.config import CreateTrail
+from trailwatch.spec.targets import CreateTrail
 
 
 def trail_arn(where: Where, name: str) -> str:

@@ -29,7 +29,7 @@ from tests.helpers import (  # noqa: E402, F401
     missing_tool,
     run_synth,
 )
-from trailwatch.spec.config import Target  # noqa: E402
+from trailwatch.spec.targets import Target  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -21,8 +21,9 @@ from typing import Any, TypeVar
 from unittest import mock
 
 from tests.helpers import run_synth
-from trailwatch.spec.config import Environment, Target
+from trailwatch.spec.config import Environment
 from trailwatch.spec.model import Deployment, load_deployment
+from trailwatch.spec.targets import Target
 from trailwatch.tooling.terraform import Terraform
 
 T = TypeVar("T")

@@ -103,7 +103,7 @@ def test_alarm_set_makes_one_filter_and_one_alarm_per_event_on_its_topic() -> No
 def test_notifications_with_an_existing_topic_create_nothing() -> None:
     from stacks.notifications import Notifications
     from stacks.policies import Where
-    from trailwatch.spec.config import Channel
+    from trailwatch.spec.notifications import Channel
 
     made: list[Any] = []
     existing = "arn:aws:sns:eu-west-1:111122223333:existing"
@@ -127,7 +127,7 @@ def test_notifications_create_an_encrypted_topic_its_policy_and_each_subscriber(
     from stacks.notifications import Notifications
     from stacks.policies import Where
     from trailwatch.spec import naming
-    from trailwatch.spec.config import Channel
+    from trailwatch.spec.notifications import Channel
 
     default = Channel(
         emails=("a@example.com", "b@example.com"),
@@ -182,7 +182,7 @@ def test_notifications_create_an_encrypted_topic_its_policy_and_each_subscriber(
 def test_chat_channels_get_a_configuration_a_role_and_a_read_only_guardrail() -> None:
     from stacks.chat import ChatChannels
     from stacks.policies import Where
-    from trailwatch.spec.config import Channel
+    from trailwatch.spec.notifications import Channel
 
     slack = Channel(slack={"workspace_id": "T0123ABCD", "channel_id": "C0123ABCD"})
     teams = Channel(

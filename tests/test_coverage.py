@@ -13,9 +13,10 @@ from tests.conftest import Synth, SynthFactory, default_config
 from trailwatch.audit.coverage import assess
 from trailwatch.cli import main
 from trailwatch.inventory.synth import read_synth_stacks
+from trailwatch.spec.alarms import Alarm
 from trailwatch.spec.config import Environment
 from trailwatch.spec.frameworks import load_frameworks
-from trailwatch.spec.model import Alarm, Deployment, load_deployment
+from trailwatch.spec.model import Deployment, load_deployment
 
 SECURITY_HUB = [f"CloudWatch.{n}" for n in range(1, 18)]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tests.conftest import default_config
-from trailwatch.spec.config import CreateTrail, Target
+from trailwatch.spec.targets import CreateTrail, Target
 
 if TYPE_CHECKING:
     from tests.emulator_lab import Lab

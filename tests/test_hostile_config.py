@@ -21,7 +21,8 @@ from tests.helpers import REPO, default_config, run_synth
 from trailwatch.errors import CatalogError, ConfigError
 from trailwatch.replay.evidence import prove_samples
 from trailwatch.spec import yaml_files
-from trailwatch.spec.config import Environment, known_regions
+from trailwatch.spec.config import Environment
+from trailwatch.spec.fields import known_regions
 from trailwatch.spec.model import Deployment, load_deployment
 
 VPC = yaml.safe_load((REPO / "events" / "vpc-changes.yaml").read_text())

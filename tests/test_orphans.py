@@ -27,8 +27,9 @@ from trailwatch.audit.plan.parse import destroy_plan
 from trailwatch.audit.plan.review import review
 from trailwatch.inventory.state import orphaned_states, stored_states
 from trailwatch.spec import naming
-from trailwatch.spec.config import Environment, Target
+from trailwatch.spec.config import Environment
 from trailwatch.spec.model import load_deployment
+from trailwatch.spec.targets import Target
 
 if TYPE_CHECKING:
     from tests.emulator_lab import Lab

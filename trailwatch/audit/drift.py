@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from trailwatch.inventory.model import Inventory, LogGroup, MetricAlarm, MetricFilter, Trail
-from trailwatch.spec.config import CreateTrail, Target
-from trailwatch.spec.model import Alarm, Deployment
+from trailwatch.spec.alarms import Alarm
+from trailwatch.spec.model import Deployment
+from trailwatch.spec.targets import CreateTrail, Target
 
 # Finding kinds (stable: `--json` consumers match on them).
 NOT_DEPLOYED = "not-deployed"

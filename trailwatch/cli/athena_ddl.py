@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     regions = _split(args.regions)
     if not regions:
-        from trailwatch.spec.config import known_regions
+        from trailwatch.spec.fields import known_regions
 
         # The aws partition's: China, GovCloud and the isolated partitions keep their own logs.
         other = ("cn-", "us-gov-", "us-iso", "eu-iso", "eusc-")

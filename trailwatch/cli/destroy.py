@@ -141,7 +141,7 @@ def _has_state(deployment: Deployment, stack: str) -> bool:
 
 
 def _where(deployment: Deployment) -> str:
-    from trailwatch.spec.config import LocalBackend
+    from trailwatch.spec.targets import LocalBackend
 
     backend = deployment.state(deployment.targets[0]).backend
     if isinstance(backend, LocalBackend):
@@ -219,7 +219,7 @@ def configuration(
     """The stack as Terraform JSON with no resources: its backend and an AWS provider."""
     from trailwatch.inventory.state import s3_state_key
     from trailwatch.spec import naming
-    from trailwatch.spec.config import LocalBackend
+    from trailwatch.spec.targets import LocalBackend
     from trailwatch.tooling.terraform import emulator_provider_settings
 
     backend = deployment.state(deployment.targets[0]).backend

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from trailwatch.audit.drift import OrphanReport, StackReport
     from trailwatch.inventory.model import MetricAlarm
-    from trailwatch.spec.config import Target
+    from trailwatch.spec.targets import Target
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,8 +18,9 @@ from trailwatch.cli import exit_codes, options
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from trailwatch.spec.config import Target
-    from trailwatch.spec.model import Alarm, Deployment
+    from trailwatch.spec.alarms import Alarm
+    from trailwatch.spec.model import Deployment
+    from trailwatch.spec.targets import Target
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trailwatch.errors import DrillError
-from trailwatch.spec.config import Target
+from trailwatch.spec.targets import Target
 
 # Marks the drill's calls in the real account's CloudTrail (userAgent) and its STS session.
 USER_AGENT = "trailwatch-drill"

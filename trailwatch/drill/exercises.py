@@ -30,7 +30,7 @@ from trailwatch.drill.records import (
 from trailwatch.inventory.aws import ClientFactory
 from trailwatch.inventory.model import Trail
 from trailwatch.spec.catalog import DrillExercise
-from trailwatch.spec.config import Target
+from trailwatch.spec.targets import Target
 
 DRILL_TAG = "trailwatch-drill"
 IAM_PATH = "/trailwatch-drill/"

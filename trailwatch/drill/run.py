@@ -25,9 +25,10 @@ from trailwatch.drill.sweep import sweep
 from trailwatch.errors import DrillError
 from trailwatch.inventory.aws import read_inventory
 from trailwatch.inventory.model import Inventory, MetricFilter, Trail
+from trailwatch.spec.alarms import Alarm
 from trailwatch.spec.catalog import EventDefinition
-from trailwatch.spec.config import CreateTrail, Target
-from trailwatch.spec.model import Alarm, Deployment
+from trailwatch.spec.model import Deployment
+from trailwatch.spec.targets import CreateTrail, Target
 
 
 @dataclass(frozen=True)

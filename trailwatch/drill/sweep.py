@@ -11,7 +11,7 @@ from typing import Any
 
 from trailwatch.drill.exercises import BUCKET_NAME, DRILL_TAG, IAM_PATH, delete_policy, drill_name
 from trailwatch.inventory.aws import ClientFactory
-from trailwatch.spec.config import Target
+from trailwatch.spec.targets import Target
 
 
 def sweep(target: Target, client: ClientFactory) -> int:

@@ -14,8 +14,8 @@ from typing import Any
 from trailwatch.drill.run import AlarmState, TargetDrill
 from trailwatch.errors import DrillError
 from trailwatch.inventory.aws import read_alarms
-from trailwatch.spec.config import Target
 from trailwatch.spec.model import Deployment
+from trailwatch.spec.targets import Target
 
 ClientsFor = Callable[[Target], Callable[[str], Any]]
 

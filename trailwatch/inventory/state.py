@@ -26,8 +26,8 @@ from trailwatch.errors import StateError
 from trailwatch.inventory.model import Inventory
 from trailwatch.inventory.resources import Resource, build_inventory
 from trailwatch.spec import naming
-from trailwatch.spec.config import LocalBackend, S3Backend, Target
 from trailwatch.spec.model import Deployment
+from trailwatch.spec.targets import LocalBackend, S3Backend, Target
 from trailwatch.tooling.terraform import Terraform
 
 TerraformFactory = Callable[[Path, str], Terraform]

@@ -7,7 +7,8 @@ from typing import Any
 
 from trailwatch.errors import CatalogError
 from trailwatch.patterns import compile_pattern
-from trailwatch.spec.model import Alarm, Deployment
+from trailwatch.spec.alarms import Alarm
+from trailwatch.spec.model import Deployment
 
 # An event proves its pattern with at least this many records of each kind.
 MIN_SAMPLES = 2

@@ -29,7 +29,7 @@ from trailwatch.replay.records import (
     read_records,
 )
 from trailwatch.replay.replayer import Replayer, ReplayPart
-from trailwatch.spec.model import Alarm
+from trailwatch.spec.alarms import Alarm
 
 # Runs per process: enough to even out files of different sizes, few enough to cost nothing.
 RUNS_PER_JOB = 4

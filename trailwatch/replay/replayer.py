@@ -17,7 +17,8 @@ from trailwatch.replay.records import (
     check_paths,
     read_records,
 )
-from trailwatch.spec.model import Alarm, Deployment
+from trailwatch.spec.alarms import Alarm
+from trailwatch.spec.model import Deployment
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from trailwatch.spec.config import Exclusions
+from trailwatch.spec.overrides import Exclusions
 
 ISSUER = "$.userIdentity.sessionContext.sessionIssuer.userName"
 

@@ -45,7 +45,8 @@ from trailwatch.replay.sql.compiler import (
     quote,
     re2_source,
 )
-from trailwatch.spec.model import Alarm, Deployment
+from trailwatch.spec.alarms import Alarm
+from trailwatch.spec.model import Deployment
 
 _HEAD = 64 * 1024
 # A lone JSON object with any of these keys is one record (as `records` reads documents).
