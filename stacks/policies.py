@@ -39,111 +39,147 @@ def key_policy(
 ) -> str:
     """Who may use the customer key: the account's admins, and each service only for its job.
 
-    Follows, statement by statement:
-    - AccountAdministers: AWS KMS Developer Guide, "Default key policy" (allows access to the
-      AWS account and enables IAM policies).
-    - CloudTrail*: AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail"
-      (granting encrypt permissions, granting decrypt permissions, enable CloudTrail to describe
-      KMS key properties), each scoped by aws:SourceArn as that page recommends.
-    - CloudWatchLogsEncryptsLogGroup: Amazon CloudWatch Logs User Guide, "Encrypt log data in
-      CloudWatch Logs using AWS Key Management Service" (the key policy for one log group).
-    - CloudWatchAlarmsPublishToEncryptedTopic: Amazon SNS Developer Guide, "Enable
-      compatibility between event sources from AWS services and encrypted topics"
-      (cloudwatch.amazonaws.com).
+    One statement per function below, each following the AWS documentation page its docstring
+    names: the account's admins always; CloudTrail's when the stack creates the trail; CloudWatch
+    Logs' for its log group; CloudWatch alarms' when the stack creates an encrypted topic.
     """
-    statements: list[Statement] = [
-        {
-            "Sid": "AccountAdministers",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{where.partition}:iam::{where.account_id}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        }
-    ]
+    statements: list[Statement] = [_account_administers(where)]
     if trail_arn:
-        statements.append(
-            {
-                "Sid": "CloudTrailEncryptsLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:GenerateDataKey*",
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceArn": trail_arn},
-                    "StringLike": {
-                        # Any region: a multi-region trail encrypts every region's files.
-                        "kms:EncryptionContext:aws:cloudtrail:arn": (
-                            f"arn:{where.partition}:cloudtrail:*:{where.account_id}:trail/*"
-                        )
-                    },
-                },
-            }
-        )
-        # A DescribeKey request carries no encryption context, so it cannot share the statement
-        # above: AWS's documented CloudTrail key policy gives it its own, scoped by the trail.
-        statements.append(
-            {
-                "Sid": "CloudTrailDescribesKey",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:DescribeKey",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
-            }
-        )
-        # The trail's bucket encrypts with this key through an S3 Bucket Key: for such a bucket
-        # the page requires kms:Decrypt for CloudTrail, or creating or updating the trail with
-        # SSE-KMS fails. Its example has no condition; scoped by the trail like the others.
-        statements.append(
-            {
-                "Sid": "CloudTrailDecryptsForBucketKey",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:Decrypt",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
-            }
-        )
+        statements.append(_cloudtrail_encrypts_logs(where, trail_arn))
+        statements.append(_cloudtrail_describes_key(trail_arn))
+        statements.append(_cloudtrail_decrypts_for_bucket_key(trail_arn))
     if log_group_name:
-        # The page's actions less kms:Describe*: DescribeKey carries no encryption context, so
-        # under this condition it was never granted. The page's ArnEquals becomes StringEquals:
-        # kms:EncryptionContext:* is a String key (Service Authorization Reference, "Actions,
-        # resources, and condition keys for AWS Key Management Service"); the value is one exact
-        # ARN, so both match the same requests.
-        statements.append(
-            {
-                "Sid": "CloudWatchLogsEncryptsLogGroup",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{where.region}.amazonaws.com"},
-                "Action": [
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                ],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {
-                        "kms:EncryptionContext:aws:logs:arn": where.arn(
-                            "logs", f"log-group:{log_group_name}"
-                        )
-                    }
-                },
-            }
-        )
+        statements.append(_cloudwatch_logs_encrypts_log_group(where, log_group_name))
     if alarms:
-        # Without this, alarms cannot publish to the encrypted topic, and nothing says so.
-        statements.append(
-            {
-                "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": where.account_id}},
-            }
-        )
+        statements.append(_cloudwatch_alarms_publish_to_encrypted_topic(where))
     return document(*statements)
+
+
+def _account_administers(where: Where) -> Statement:
+    """AccountAdministers: the account's IAM policies decide who administers and uses the key.
+
+    Follows the AWS KMS Developer Guide, "Default key policy" (allows access to the AWS account
+    and enables IAM policies).
+    """
+    return {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{where.partition}:iam::{where.account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def _cloudtrail_encrypts_logs(where: Where, trail_arn: str) -> Statement:
+    """CloudTrailEncryptsLogs: the trail encrypts its log files with the key.
+
+    Follows the AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail"
+    (granting encrypt permissions), scoped by aws:SourceArn as that page recommends.
+    """
+    return {
+        "Sid": "CloudTrailEncryptsLogs",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "kms:GenerateDataKey*",
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"aws:SourceArn": trail_arn},
+            "StringLike": {
+                # Any region: a multi-region trail encrypts every region's files.
+                "kms:EncryptionContext:aws:cloudtrail:arn": (
+                    f"arn:{where.partition}:cloudtrail:*:{where.account_id}:trail/*"
+                )
+            },
+        },
+    }
+
+
+def _cloudtrail_describes_key(trail_arn: str) -> Statement:
+    """CloudTrailDescribesKey: the trail reads the key's properties.
+
+    Follows the AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail"
+    (enable CloudTrail to describe KMS key properties), scoped by aws:SourceArn as that page
+    recommends.
+    """
+    # A DescribeKey request carries no encryption context, so it cannot share the
+    # CloudTrailEncryptsLogs statement: AWS's documented CloudTrail key policy gives it its own,
+    # scoped by the trail.
+    return {
+        "Sid": "CloudTrailDescribesKey",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "kms:DescribeKey",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+    }
+
+
+def _cloudtrail_decrypts_for_bucket_key(trail_arn: str) -> Statement:
+    """CloudTrailDecryptsForBucketKey: the trail writes to a bucket that uses an S3 Bucket Key.
+
+    Follows the AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail"
+    (granting decrypt permissions), scoped by aws:SourceArn as that page recommends.
+    """
+    # The trail's bucket encrypts with this key through an S3 Bucket Key: for such a bucket
+    # the page requires kms:Decrypt for CloudTrail, or creating or updating the trail with
+    # SSE-KMS fails. Its example has no condition; scoped by the trail like the others.
+    return {
+        "Sid": "CloudTrailDecryptsForBucketKey",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+    }
+
+
+def _cloudwatch_logs_encrypts_log_group(where: Where, log_group_name: str) -> Statement:
+    """CloudWatchLogsEncryptsLogGroup: CloudWatch Logs encrypts one log group with the key.
+
+    Follows the Amazon CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using
+    AWS Key Management Service" (the key policy for one log group).
+    """
+    # The page's actions less kms:Describe*: DescribeKey carries no encryption context, so
+    # under this condition it was never granted. The page's ArnEquals becomes StringEquals:
+    # kms:EncryptionContext:* is a String key (Service Authorization Reference, "Actions,
+    # resources, and condition keys for AWS Key Management Service"); the value is one exact
+    # ARN, so both match the same requests.
+    return {
+        "Sid": "CloudWatchLogsEncryptsLogGroup",
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{where.region}.amazonaws.com"},
+        "Action": [
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+        ],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {
+                "kms:EncryptionContext:aws:logs:arn": where.arn(
+                    "logs", f"log-group:{log_group_name}"
+                )
+            }
+        },
+    }
+
+
+def _cloudwatch_alarms_publish_to_encrypted_topic(where: Where) -> Statement:
+    """CloudWatchAlarmsPublishToEncryptedTopic: the account's alarms publish to the topic.
+
+    Follows the Amazon SNS Developer Guide, "Enable compatibility between event sources from AWS
+    services and encrypted topics" (cloudwatch.amazonaws.com).
+    """
+    # Without this, alarms cannot publish to the encrypted topic, and nothing says so.
+    return {
+        "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": where.account_id}},
+    }
 
 
 def trail_bucket_policy(where: Where, *, bucket_arn: str, trail_arn: str) -> str:

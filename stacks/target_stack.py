@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TypedDict
 
 from stacks.alarm_set import AlarmSet
@@ -25,6 +26,7 @@ from stacks.policies import Where
 from stacks.trail import Trail, trail_arn
 from trailwatch.spec import naming
 from trailwatch.spec.model import Deployment
+from trailwatch.spec.notifications import Channel
 from trailwatch.spec.targets import CreateTrail, Target
 from trailwatch.spec.targets import LocalBackend as LocalBackendSettings
 from trailwatch.tooling.terraform import EMULATED_SERVICES
@@ -37,47 +39,10 @@ class TargetStack(TerraformStack):
         super().__init__(scope, deployment.stack_name(target))
         self._provider(deployment, target)
         self._backend(deployment, target)
-
-        identity = DataAwsCallerIdentity(self, "account")
-        identity.override_logical_id(naming.ACCOUNT_DATA_ID)
-        partition = DataAwsPartition(self, "partition")
-        partition.override_logical_id(naming.ACCOUNT_DATA_ID)
-        where = Where(
-            account_id=identity.account_id, partition=partition.partition, region=target.region
-        )
-
-        name = deployment.resource_name(target)
-        log_group_name = deployment.log_group_name(target)
-        settings = deployment.config
+        where = self._where(target)
         channels = deployment.channels_for(target)
-        creates_topic = any(c.topic_arn is None for c in channels.values())
-        trail_settings = target.trail if isinstance(target.trail, CreateTrail) else None
-        creates_trail = trail_settings is not None
-        key = None
-        if creates_trail or creates_topic:
-            key = EncryptionKey(
-                self,
-                "encryption",
-                where=where,
-                alias=name,
-                trail_arn=trail_arn(where, name) if creates_trail else None,
-                log_group_name=log_group_name if creates_trail else None,
-                alarms=creates_topic,
-            )
-        if trail_settings is not None:
-            assert key is not None
-            trail = Trail(
-                self,
-                "trail",
-                where=where,
-                name=name,
-                settings=trail_settings,
-                bucket_name=deployment.bucket_name(target, where.account_id),
-                log_group_name=log_group_name,
-                key_arn=key.arn,
-            )
-            # A reference, so that Terraform creates the log group before its filters.
-            log_group_name = trail.log_group.name
+        key = self._key(deployment, target, where, channels)
+        log_group_name = self._trail(deployment, target, where, key)
         notifications = Notifications(
             self,
             "notifications",
@@ -87,15 +52,91 @@ class TargetStack(TerraformStack):
             key_arn=key.arn if key else None,
         )
         if any(c.chat for c in channels.values()):
-            ChatChannels(
-                self,
-                "chat",
-                where=where,
-                channels=channels,
-                topic_arns=notifications.topic_arns,
-                names={c: deployment.chat_name(target, c) for c in channels},
-                provider=self._chatbot_provider(deployment, target),
-            )
+            self._chat(deployment, target, where, channels, notifications)
+        self._alarms(deployment, target, log_group_name, notifications)
+
+    def _where(self, target: Target) -> Where:
+        """The account and partition, read by data sources; the region, from the target."""
+        identity = DataAwsCallerIdentity(self, "account")
+        identity.override_logical_id(naming.ACCOUNT_DATA_ID)
+        partition = DataAwsPartition(self, "partition")
+        partition.override_logical_id(naming.ACCOUNT_DATA_ID)
+        return Where(
+            account_id=identity.account_id, partition=partition.partition, region=target.region
+        )
+
+    def _key(
+        self,
+        deployment: Deployment,
+        target: Target,
+        where: Where,
+        channels: Mapping[str, Channel],
+    ) -> EncryptionKey | None:
+        """The customer key, when the stack creates a trail or a topic to encrypt."""
+        creates_topic = any(c.topic_arn is None for c in channels.values())
+        creates_trail = isinstance(target.trail, CreateTrail)
+        if not (creates_trail or creates_topic):
+            return None
+        name = deployment.resource_name(target)
+        return EncryptionKey(
+            self,
+            "encryption",
+            where=where,
+            alias=name,
+            trail_arn=trail_arn(where, name) if creates_trail else None,
+            log_group_name=deployment.log_group_name(target) if creates_trail else None,
+            alarms=creates_topic,
+        )
+
+    def _trail(
+        self, deployment: Deployment, target: Target, where: Where, key: EncryptionKey | None
+    ) -> str:
+        """The trail, when the target creates one; the name of the log group the filters read."""
+        log_group_name = deployment.log_group_name(target)
+        trail_settings = target.trail if isinstance(target.trail, CreateTrail) else None
+        if trail_settings is None:
+            return log_group_name
+        assert key is not None
+        trail = Trail(
+            self,
+            "trail",
+            where=where,
+            name=deployment.resource_name(target),
+            settings=trail_settings,
+            bucket_name=deployment.bucket_name(target, where.account_id),
+            log_group_name=log_group_name,
+            key_arn=key.arn,
+        )
+        # A reference, so that Terraform creates the log group before its filters.
+        return trail.log_group.name
+
+    def _chat(
+        self,
+        deployment: Deployment,
+        target: Target,
+        where: Where,
+        channels: Mapping[str, Channel],
+        notifications: Notifications,
+    ) -> None:
+        ChatChannels(
+            self,
+            "chat",
+            where=where,
+            channels=channels,
+            topic_arns=notifications.topic_arns,
+            names={c: deployment.chat_name(target, c) for c in channels},
+            provider=self._chatbot_provider(deployment, target),
+        )
+
+    def _alarms(
+        self,
+        deployment: Deployment,
+        target: Target,
+        log_group_name: str,
+        notifications: Notifications,
+    ) -> None:
+        """The filters and alarms, and the dashboard of their alarms when the target has one."""
+        settings = deployment.config
         alarms = deployment.alarms_for(target)
         alarm_set = AlarmSet(
             self,
@@ -111,7 +152,7 @@ class TargetStack(TerraformStack):
             AlarmDashboard(
                 self,
                 "dashboard",
-                name=name,
+                name=deployment.resource_name(target),
                 region=target.region,
                 alarms=alarms,
                 alarm_arns=alarm_set.alarm_arns,
