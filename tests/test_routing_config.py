@@ -431,6 +431,15 @@ ROUTING_ERRORS: list[tuple[str, dict[str, Any], str]] = [
         "overrides.vpc-changes: statistic SampleCount with default_value",
     ),
     (
+        "Average diluted by default_value",
+        changed(
+            lambda c: c["overrides"].update(
+                {"vpc-changes": {"statistic": "Average", "default_value": True}}
+            )
+        ),
+        "overrides.vpc-changes: statistic Average with default_value is diluted by the zeros",
+    ),
+    (
         "pattern override with a syntax error",
         changed(lambda c: c["overrides"].update({"vpc-changes": {"pattern": "{$.eventName = }"}})),
         "overrides.vpc-changes.pattern: column",

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.synth
 
 EXAMPLE = REPO / "examples" / "routed.yaml"
 PROD, STAGING = "trailwatch-prod", "trailwatch-staging"
-LEGACY = "arn:aws:sns:us-east-1:111122223333:existing-security-alerts"
+LEGACY = "arn:aws:sns:eu-west-1:444455556666:existing-security-alerts"
 HIGH = (
     "aws-config-changes",
     "console-signin-without-mfa",

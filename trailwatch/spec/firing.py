@@ -60,6 +60,23 @@ def problems(settings: FiringSettings) -> list[str]:
             f"evaluation_periods ({settings.evaluation_periods}): the alarm would need more "
             "breaching periods than it looks at"
         )
+    at_least_one = comparison == "GreaterThanOrEqualToThreshold" and threshold == 1
+    above_zero = comparison == "GreaterThanThreshold" and threshold == 0
+    # With default_value a period's datapoints mix the matches' ones and everything else's
+    # zeros: Average reaches 1, and Minimum leaves 0, only when every record matches.
+    if (
+        settings.default_value
+        and not found
+        and (
+            (statistic == "Average" and at_least_one)
+            or (statistic == "Minimum" and (at_least_one or above_zero or threshold > 0))
+        )
+    ):
+        found.append(
+            f"statistic {statistic} with default_value is diluted by the zeros of the records "
+            f"that do not match: it passes {threshold:g} only when every record of the period "
+            "matches, which on a CloudTrail log group is never: use Sum"
+        )
     if settings.default_value and statistic == "SampleCount":
         found.append(
             "statistic SampleCount with default_value counts every record the log group "
