@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from tests.helpers import REPO, Synth, default_config
-from trailwatch.audit.drift import DriftReport, compare
+from trailwatch.audit.drift import compare
+from trailwatch.audit.drift_report import DriftReport
 from trailwatch.cli import main
 from trailwatch.inventory.synth import read_synth_stacks
 from trailwatch.spec.model import load_deployment

@@ -14,7 +14,8 @@ import yaml
 
 from tests.helpers import REPO, Synth, SynthFactory, run_synth
 from trailwatch.audit.coverage import assess
-from trailwatch.audit.drift import ROUTE_DIFFERS, TRAIL, compare
+from trailwatch.audit.drift import compare
+from trailwatch.audit.drift_report import ROUTE_DIFFERS, TRAIL
 from trailwatch.inventory.synth import read_synth_stacks
 from trailwatch.spec.config import Environment
 from trailwatch.spec.frameworks import load_frameworks

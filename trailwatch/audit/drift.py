@@ -16,23 +16,7 @@ from trailwatch.audit.drift_findings import (
     trail_findings,
 )
 from trailwatch.audit.drift_report import (
-    ACTIONS_DISABLED,
-    ALARM_MISSING,
-    CHANNEL_MISSING,
-    EXTRA_ALARM,
-    EXTRA_FILTER,
-    FILTER_LOG_GROUP,
-    LOG_GROUP,
-    MISSING_EVENT,
-    NO_ACTIONS,
     NOT_DEPLOYED,
-    ORPHAN_ALARM,
-    PATTERN_DIFFERS,
-    ROUTE_DIFFERS,
-    SETTING_DIFFERS,
-    TRAIL,
-    ChannelView,
-    DriftReport,
     EventView,
     Finding,
     OrphanReport,
@@ -41,32 +25,6 @@ from trailwatch.audit.drift_report import (
 from trailwatch.inventory.model import Inventory
 from trailwatch.spec.model import Deployment
 from trailwatch.spec.targets import Target
-
-__all__ = [
-    "ACTIONS_DISABLED",
-    "ALARM_MISSING",
-    "CHANNEL_MISSING",
-    "ChannelView",
-    "DriftReport",
-    "EXTRA_ALARM",
-    "EXTRA_FILTER",
-    "EventView",
-    "FILTER_LOG_GROUP",
-    "Finding",
-    "LOG_GROUP",
-    "MISSING_EVENT",
-    "NOT_DEPLOYED",
-    "NO_ACTIONS",
-    "ORPHAN_ALARM",
-    "OrphanReport",
-    "PATTERN_DIFFERS",
-    "ROUTE_DIFFERS",
-    "SETTING_DIFFERS",
-    "StackReport",
-    "TRAIL",
-    "compare",
-    "orphan",
-]
 
 
 def orphan(inventory: Inventory, target: str) -> OrphanReport:

@@ -313,10 +313,6 @@ def _first(items: Iterable[T]) -> T | None:
     return next(iter(items), None)
 
 
-def _int_or_none(value: Any) -> int | None:
-    return None if value in (None, "") else int(value)
-
-
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"

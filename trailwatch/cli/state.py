@@ -21,7 +21,7 @@ from trailwatch.cli import exit_codes, options
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from trailwatch.audit.drift import OrphanReport, StackReport
+    from trailwatch.audit.drift_report import OrphanReport, StackReport
     from trailwatch.inventory.model import MetricAlarm
     from trailwatch.spec.targets import Target
 
@@ -41,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from trailwatch.audit.drift import DriftReport, compare, orphan
+    from trailwatch.audit.drift import compare, orphan
+    from trailwatch.audit.drift_report import DriftReport
     from trailwatch.inventory.state import orphaned_states, read_state
     from trailwatch.spec.model import load_deployment
 

@@ -121,14 +121,6 @@ def channel_of_subscription(logical_id: str) -> str | None:
     return found.group(1).replace("_", "-") if found.group(1) else DEFAULT_CHANNEL
 
 
-def channel_of_chat(logical_id: str) -> str | None:
-    """The channel behind an AWS Chatbot configuration's logical id."""
-    for prefix in _CHAT_PREFIXES.values():
-        if logical_id.startswith(prefix):
-            return logical_id.removeprefix(prefix).replace("_", "-")
-    return None
-
-
 def event_of_filter(logical_id: str) -> str | None:
     """The event id behind a filter's logical id; None when trailwatch did not name it."""
     if not logical_id.startswith(_FILTER_PREFIX):

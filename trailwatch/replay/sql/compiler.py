@@ -357,23 +357,6 @@ def compile_condition(event: str, pattern: str, schema: Schema) -> str:
         raise SqlUnsupported(event, err.construct) from None
 
 
-def selector_paths(pattern: str) -> list[Path]:
-    """The selectors' paths of a JSON pattern, in order of appearance (no duplicates)."""
-    syntax = parse_pattern(pattern)
-    paths: dict[Path, None] = {}
-
-    def walk(expr: JsonExpr) -> None:
-        if isinstance(expr, Comparison | Check):
-            paths.setdefault(expr.selector.path, None)
-        else:
-            for operand in expr.operands:
-                walk(operand)
-
-    if isinstance(syntax, JsonPattern):
-        walk(syntax.expr)
-    return list(paths)
-
-
 # --- regexes ------------------------------------------------------------------------------
 
 

@@ -23,7 +23,6 @@ import gzip
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -93,14 +92,6 @@ class JsonSchema:
 
     def regex(self, subject: str, source: str) -> str:
         return f"regexp_matches({subject}, {quote(re2_source(source))})"
-
-
-@dataclass(frozen=True)
-class CompiledReplay:
-    """The query of a replay over records in a relation `src(r JSON)`, and what it reads."""
-
-    events: tuple[str, ...]
-    select: str  # SELECT ... FROM src ... giving (ev, start, odd_time, n, ...)
 
 
 def compile_events(alarms: Sequence[Alarm]) -> tuple[JsonSchema, list[str]]:
