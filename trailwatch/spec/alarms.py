@@ -26,9 +26,9 @@ from trailwatch.spec.catalog import (
     firing_settings,
 )
 from trailwatch.spec.config import Config
-from trailwatch.spec.exclusions import clauses_for, with_clauses
+from trailwatch.spec.exclusions import clauses_for, rules_for, with_clauses
 from trailwatch.spec.notifications import DEFAULT_CHANNEL, Route
-from trailwatch.spec.overrides import ALARM_OVERRIDE_FIELDS
+from trailwatch.spec.overrides import ALARM_OVERRIDE_FIELDS, ExclusionRule
 from trailwatch.spec.targets import Target
 
 # CloudWatch's limit on an alarm description.
@@ -46,8 +46,12 @@ class Alarm:
     settings: AlarmSettings
     # False when the pattern is a profile variant or has exclusions: not the compliance text.
     exact: bool
-    # Config exclusions (field names of `Exclusions`) that changed this alarm's pattern.
+    # Config exclusions that changed this alarm's pattern: field names of `Exclusions`, and
+    # `rules.<id>` for each of the config's exclusion rules.
     exclusions: tuple[str, ...] = ()
+    # The exclusion rules compiled into the pattern, and the pattern without any exclusion.
+    rules: tuple[ExclusionRule, ...] = ()
+    base_pattern: str = ""
     # The channels the alarm notifies: its routes' channels, or the default ones.
     channels: tuple[str, ...] = (DEFAULT_CHANNEL,)
     # The metric filter reports 0 for every record that does not match.
@@ -184,6 +188,9 @@ def resolve_alarms(
                 settings=settings,
                 exact=pattern == event.pattern,
                 exclusions=tuple(name for name, _ in applied),
+                rules=rules_for(event_id, config.exclusions) if applied else (),
+                base_pattern=layered.values.get("pattern")
+                or event.pattern_for(config.pattern_profile),
                 channels=_channels(config, routes, event),
                 default_value=default_value,
                 pattern_override=layered.pattern_field,

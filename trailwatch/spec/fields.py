@@ -36,6 +36,13 @@ TOPIC_ARN = FieldPattern(
     r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:\S+$",
     "an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
 )
+RULE_ID = FieldPattern(
+    r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$", "1-64 lower-case letters, digits and inner hyphens"
+)
+# A value a filter pattern can quote: no double quote or backslash, no newline.
+RULE_VALUE = FieldPattern(
+    r'^[^"\\\n\r]{1,256}$', '1-256 characters without " or \\ (* is a wildcard)'
+)
 SERVICE_LINKED_ROLE = FieldPattern(
     r"^AWSServiceRoleFor[A-Za-z0-9+=,.@_-]{1,60}$",
     "a service-linked role name such as AWSServiceRoleForConfig",
@@ -78,6 +85,8 @@ FIELD_PATTERNS = (
     EMAIL_ADDRESS,
     TOPIC_ARN,
     SERVICE_LINKED_ROLE,
+    RULE_ID,
+    RULE_VALUE,
     BUCKET_NAME,
     KEY_PREFIX,
     NAMESPACE,

@@ -35,6 +35,11 @@ _TOPIC_POLICY_PREFIX = "alarm_topic_policy_"
 _CHAT_PREFIXES = {"slack": "chat_slack_", "teams": "chat_teams_"}
 _CHAT_ROLE_PREFIX = "chat_role_"
 _CHAT_ROLE_POLICY_PREFIX = "chat_role_policy_"
+_EVENT_RULE_PREFIX = "event_rule_"
+_EVENT_TARGET_PREFIX = "event_target_"
+# An EventBridge target's id joins event and channel with "__": neither part contains "__"
+# (event ids and channel names are words joined by single "-").
+_EVENT_TARGET = re.compile(r"^event_target_([a-z0-9_]+?)__([a-z0-9_]+)$")
 _CHANNEL_SUBSCRIPTION = re.compile(r"^alarm_topic_(?:([a-z0-9_]+)_)?subscription_(\d+)$")
 _STACK_IN_TEXT = re.compile(r"trailwatch-[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 
@@ -136,3 +141,33 @@ def event_of_alarm(logical_id: str) -> str | None:
     if logical_id.startswith((_SUBSCRIPTION_PREFIX, TOPIC_POLICY_ID)):
         return None
     return logical_id.removeprefix(_ALARM_PREFIX).replace("_", "-")
+
+
+def event_rule_id(event_id: str) -> str:
+    """Terraform logical id of an event's EventBridge rule."""
+    return f"{_EVENT_RULE_PREFIX}{_id_part(event_id)}"
+
+
+def event_target_id(event_id: str, channel: str) -> str:
+    """Terraform logical id of the EventBridge target that sends an event's rule to a channel."""
+    return f"{_EVENT_TARGET_PREFIX}{_id_part(event_id)}__{_id_part(channel)}"
+
+
+def event_rule_name(name_prefix: str, event_id: str) -> str:
+    """The EventBridge rule's name in AWS (64 characters at most: prefix 40, id 20ish)."""
+    return f"{name_prefix}trailwatch-{event_id}"
+
+
+def event_of_rule(logical_id: str) -> str | None:
+    """The event id behind an EventBridge rule's logical id; None when trailwatch did not name it."""
+    if not logical_id.startswith(_EVENT_RULE_PREFIX):
+        return None
+    return logical_id.removeprefix(_EVENT_RULE_PREFIX).replace("_", "-")
+
+
+def event_and_channel_of_target(logical_id: str) -> tuple[str, str] | None:
+    """(event id, channel) behind an EventBridge target's logical id; None when not ours."""
+    found = _EVENT_TARGET.match(logical_id)
+    if not found:
+        return None
+    return found.group(1).replace("_", "-"), found.group(2).replace("_", "-")

@@ -7,12 +7,19 @@ change the alarm; `Exclusions` lists the records some alarms ignore.
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from trailwatch.spec.catalog import MAX_PATTERN_LENGTH, Comparison, MissingData, Statistic
-from trailwatch.spec.fields import SERVICE_LINKED_ROLE, _Strict
+from trailwatch.spec.catalog import (
+    MAX_PATTERN_LENGTH,
+    Comparison,
+    MissingData,
+    Sample,
+    Statistic,
+)
+from trailwatch.spec.fields import RULE_ID, RULE_VALUE, SERVICE_LINKED_ROLE, _Strict
 
 
 class EventOverride(_Strict):
@@ -59,6 +66,36 @@ ALARM_OVERRIDE_FIELDS = (
 )
 
 
+# The keys a rule's `match` may give; `trailwatch.spec.exclusions.MATCH_FIELDS` maps each to
+# its CloudTrail field.
+MatchKey = Literal[
+    "principal_arn",
+    "principal_type",
+    "account_id",
+    "event_source",
+    "event_name",
+    "error_code",
+    "source_ip",
+    "user_agent",
+    "region",
+]
+RuleValue = Annotated[str, Field(pattern=RULE_VALUE.regex)]
+
+
+class ExclusionRule(_Strict):
+    """Records of some events that their alarms stop counting: every `match` key must hold."""
+
+    id: str = Field(pattern=RULE_ID.regex)
+    events: tuple[str, ...] = Field(min_length=1)
+    match: dict[MatchKey, RuleValue] = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    # After this date `validate` warns and synth refuses.
+    expires: datetime.date | None = None
+    # Records the rule must drop, and records of its events that it must keep.
+    removes: tuple[Sample, ...] = ()
+    keeps: tuple[Sample, ...] = ()
+
+
 class Exclusions(_Strict):
     """Records some alarms ignore. Each one breaks the exact CIS / Security Hub pattern."""
 
@@ -72,3 +109,5 @@ class Exclusions(_Strict):
         ],
         ...,
     ] = ()
+    # Exclusions of the team's own, compiled into the patterns of their events.
+    rules: tuple[ExclusionRule, ...] = ()
