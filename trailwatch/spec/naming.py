@@ -159,7 +159,7 @@ def event_rule_name(name_prefix: str, event_id: str) -> str:
 
 
 def event_of_rule(logical_id: str) -> str | None:
-    """The event id behind an EventBridge rule's logical id; None when trailwatch did not name it."""
+    """The event id behind an EventBridge rule's logical id; None when not trailwatch's."""
     if not logical_id.startswith(_EVENT_RULE_PREFIX):
         return None
     return logical_id.removeprefix(_EVENT_RULE_PREFIX).replace("_", "-")
