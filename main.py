@@ -35,6 +35,8 @@ def main() -> int:
     try:
         # Events whose samples do not prove their deployed pattern are refused before synth.
         deployment = prove_samples(load_deployment())
+        # `validate` only warns of an expired exclusion rule; synth deploys none.
+        deployment.refuse_expired()
     except TrailwatchError as err:
         print(f"trailwatch: {err}", file=sys.stderr)
         return 2

@@ -25,7 +25,8 @@ DEFAULT_CONFIG = REPO / "trailwatch.yaml"
 REPLAY_SAMPLES = ("aws-docs.jsonl", "stratus-red-team.jsonl")
 
 # trailwatch validate --json
-VALIDATE_KEYS = {"profile", "alarms", "targets", "warnings"}
+VALIDATE_KEYS = {"profile", "alarms", "targets", "exclusion_rules", "warnings"}
+VALIDATE_RULE_KEYS = {"id", "events", "match", "reason", "expires", "expired"}
 VALIDATE_ALARM_KEYS = {
     "id",
     "severity",
@@ -175,6 +176,30 @@ def test_validate_with_an_exclusion_lists_its_warning(
     (alarm,) = [a for a in document["alarms"] if a["exclusions"]]
     assert set(alarm) == VALIDATE_ALARM_KEYS
     assert (alarm["exact"], alarm["exclusions"]) == (False, ["assumed_role_console_signins"])
+
+
+def test_validate_lists_exclusion_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    code, document = run_json(
+        capsys, "validate", "--json", "--config", REPO / "examples" / "tuned.yaml"
+    )
+    assert code == 0 and set(document) == VALIDATE_KEYS
+    (rule,) = document["exclusion_rules"]
+    assert set(rule) == VALIDATE_RULE_KEYS
+    assert rule["id"] == "inventory-ec2-probes"
+    assert rule["events"] == ["authorization-failures"]
+    assert rule["match"] == {
+        "principal_arn": "arn:aws:sts::*:assumed-role/SampleRole/*",
+        "event_source": "ec2.amazonaws.com",
+    }
+    # Whether it has expired depends on the day the test runs; its date does not.
+    assert rule["expires"] == "2027-06-30" and isinstance(rule["expired"], bool)
+    (alarm,) = [a for a in document["alarms"] if a["exclusions"]]
+    assert (alarm["id"], alarm["exclusions"]) == (
+        "authorization-failures",
+        ["rules.inventory-ec2-probes"],
+    )
+    (warning,) = document["warnings"]
+    assert warning.startswith("exclusions.rules.inventory-ec2-probes drops records from ")
 
 
 def test_selftest(capsys: pytest.CaptureFixture[str]) -> None:

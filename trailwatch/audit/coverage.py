@@ -147,7 +147,13 @@ def _why_no_filter(control: Control, stack: Inventory, deployment: Deployment) -
         return "wrong log group", f"{deployed[0].log_group_name} receives no trail's records"
     exclusions: tuple[str, ...] = tuple(getattr(alarm, "exclusions", ()) or ())
     if exclusions:
-        return "exclusion added", f"{', '.join(exclusions)} changes the pattern of {event_id}"
+        rules = [name.removeprefix("rules.") for name in exclusions if name.startswith("rules.")]
+        reason = "exclusion added" + (f": {', '.join(rules)}" if rules else "")
+        why = "; ".join(f"{rule.id}: {rule.reason}" for rule in alarm.rules)
+        return reason, (
+            f"{', '.join(f'exclusions.{name}' for name in exclusions)} changes the pattern of "
+            f"{event_id}" + (f" ({why})" if why else "")
+        )
     if alarm.pattern_override:
         skipped = f" (samples skipped: {alarm.samples_skipped})" if alarm.samples_skipped else ""
         return (

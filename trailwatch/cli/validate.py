@@ -3,8 +3,8 @@
 `--json` prints the resolved model: the profile, every enabled alarm (id, severity, metric, alarm
 name, threshold, whether its pattern is the exact compliance text), every target (stack, region,
 trail mode, log group, channels, disabled events, dashboard and its routing table: each alarm's
-severity and channels) and the config's warnings. Without it, the same as tables: the alarms,
-then per target its routing table.
+severity and channels), the exclusion rules and the config's warnings. Without it, the same as
+tables: the alarms, the exclusion rules, then per target its routing table.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         )
     console = make_console()
     console.print(table)
+    if deployment.config.exclusions.rules:
+        console.print(_rules(deployment))
     _warn(deployment.warnings)
     for target in deployment.targets:
         console.print(
@@ -89,10 +91,33 @@ def _routing(deployment: Deployment, target: Target) -> Table:
     return table
 
 
+def _rules(deployment: Deployment) -> Table:
+    """The config's exclusion rules: what each drops from which events, why, until when."""
+    from rich.table import Table
+
+    table = Table(title="exclusion rules (each breaks the exact compliance text of its events)")
+    for column in ("rule", "events", "match", "reason", "expires"):
+        table.add_column(column)
+    for rule in deployment.config.exclusions.rules:
+        expires = "never" if rule.expires is None else rule.expires.isoformat()
+        if rule.expires is not None and rule.expires < deployment.today:
+            expires += " (expired)"
+        table.add_row(
+            rule.id,
+            ", ".join(rule.events),
+            "\n".join(f"{key} = {value}" for key, value in rule.match.items()),
+            rule.reason,
+            expires,
+        )
+    return table
+
+
 def _notes(alarm: Alarm) -> str:
     found = []
     if alarm.pattern_override:
         found.append("pattern overridden" + (", samples skipped" if alarm.samples_skipped else ""))
+    if alarm.rules:
+        found.append("exclusion rules: " + ", ".join(rule.id for rule in alarm.rules))
     if alarm.default_value:
         found.append("default_value")
     return "; ".join(found)

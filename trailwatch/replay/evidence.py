@@ -8,6 +8,7 @@ from typing import Any
 from trailwatch.errors import CatalogError
 from trailwatch.patterns import compile_pattern
 from trailwatch.spec.alarms import Alarm
+from trailwatch.spec.exclusions import rule_pattern
 from trailwatch.spec.model import Deployment
 
 # An event proves its pattern with at least this many records of each kind.
@@ -21,10 +22,13 @@ class SampleResult:
     note: str
     should_match: bool
     matched: bool
+    # The exclusion rule that describes a record the event should match: the deployed pattern
+    # must then drop it.
+    excluded_by: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.should_match == self.matched
+        return (self.should_match and self.excluded_by is None) == self.matched
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,14 @@ def check_evidence(deployment: Deployment) -> EvidenceReport:
     for alarm in deployment.alarms:
         pattern = compile_pattern(alarm.pattern)
         samples = alarm.event.samples_for(deployment.profile)
+        rules = [(r.id, compile_pattern(rule_pattern(r))) for r in alarm.rules]
         outcomes = [
-            SampleResult(s.note, should_match, pattern.matches(s.record))
+            SampleResult(
+                s.note,
+                should_match,
+                pattern.matches(s.record),
+                next((i for i, p in rules if should_match and p.matches(s.record)), None),
+            )
             for should_match, group in ((True, samples.match), (False, samples.no_match))
             for s in group
         ]
@@ -127,7 +137,13 @@ def prove_samples(deployment: Deployment) -> Deployment:
         if evidence.failures:
             wrong = dict.fromkeys(
                 f"{s.note!r} "
-                + ("should match but does not" if s.should_match else "matches but should not")
+                + (
+                    f"is described by exclusions.rules.{s.excluded_by} but still matches"
+                    if s.excluded_by
+                    else "should match but does not"
+                    if s.should_match
+                    else "matches but should not"
+                )
                 for s in evidence.failures
             )
             problems.append(

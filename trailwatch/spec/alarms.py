@@ -29,6 +29,7 @@ from trailwatch.spec.config import Config
 from trailwatch.spec.exclusions import clauses_for, rules_for, with_clauses
 from trailwatch.spec.notifications import DEFAULT_CHANNEL, Route
 from trailwatch.spec.overrides import ALARM_OVERRIDE_FIELDS, ExclusionRule
+from trailwatch.spec.rule_checks import check_regex_filters, check_rules
 from trailwatch.spec.targets import Target
 
 # CloudWatch's limit on an alarm description.
@@ -118,6 +119,8 @@ def check_references(config: Config, catalog: Catalog) -> None:
 
     events("disabled_events", config.disabled_events)
     events("overrides", list(config.overrides))
+    for index, rule in enumerate(config.exclusions.rules):
+        events(f"exclusions.rules[{index}].events", rule.events)
     if config.pattern_profile not in catalog.profiles():
         raise ConfigError(
             f"pattern_profile: {config.pattern_profile!r} is not a profile of any event; "
@@ -201,6 +204,10 @@ def resolve_alarms(
         raise ConfigError(
             f"{prefix}disabled_events: every event is disabled; nothing would be deployed"
         )
+    if target is None:
+        check_rules(config, catalog)
+    scope = "every target" if target is None else f"target {target.name}"
+    check_regex_filters(f"exclusions.rules (in {scope})", [(a.id, a.pattern) for a in alarms])
     return tuple(alarms)
 
 
@@ -265,9 +272,10 @@ def _pattern(
     override = layered.values.get("pattern")
     if override is not None:
         if applied:
+            names = ", ".join(f"exclusions.{name}" for name, _ in applied)
             raise ConfigError(
-                f"{layered.pattern_field}: exclusions.{applied[0][0]} also changes the pattern "
-                f"of {event.id}; write the exclusion into this pattern and turn it off"
+                f"{layered.pattern_field}: {names} also change{'s' if len(applied) == 1 else ''} "
+                f"the pattern of {event.id}; write the exclusion into this pattern and turn it off"
             )
         skipped = layered.values.get("reason") if layered.values.get("samples") == "skip" else None
         if skipped is None:
@@ -279,9 +287,11 @@ def _pattern(
     if applied:
         pattern = with_clauses(pattern, [clause for _, clause in applied])
         if len(pattern) > MAX_PATTERN_LENGTH:
+            names = ", ".join(f"exclusions.{name}" for name, _ in applied)
             raise ConfigError(
                 f"exclusions: the {event.id} pattern would be {len(pattern)} characters "
-                f"(limit {MAX_PATTERN_LENGTH}); list fewer roles"
+                f"(limit {MAX_PATTERN_LENGTH}) with {names}; list fewer roles, or merge or "
+                "shorten rules"
             )
     return pattern, applied, None
 

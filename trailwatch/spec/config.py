@@ -8,6 +8,7 @@ exclusions) and `fields` (field patterns and types).
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -122,6 +123,8 @@ class Environment(_Strict):
         pattern=ENDPOINT_URL.regex,
     )
     outdir: Path
+    # The date exclusion rules' `expires` is judged against (tests give their own).
+    today: datetime.date = Field(default_factory=datetime.date.today)
 
     @classmethod
     def from_os(cls, environ: Mapping[str, str] | None = None) -> Environment:

@@ -7,10 +7,12 @@ and `trailwatch coverage` reports "exclusion added".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from trailwatch.spec.overrides import ExclusionRule, Exclusions, MatchKey
+from trailwatch.spec.rule_values import glob_of_value, needs_regex, pattern_value
 
 ISSUER = "$.userIdentity.sessionContext.sessionIssuer.userName"
 
@@ -57,22 +59,35 @@ MATCH_FIELDS: dict[MatchKey, MatchField] = {
 
 def rule_pattern(rule: ExclusionRule) -> str:
     """The records the rule describes, as a pattern of its own: every key holds."""
-    tests = [f'({MATCH_FIELDS[key].selector} = "{value}")' for key, value in rule.match.items()]
+    tests = [f"({MATCH_FIELDS[k].selector} = {pattern_value(v)})" for k, v in rule.match.items()]
     return "{ " + " && ".join(tests) + " }"
 
 
 def rule_clause(rule: ExclusionRule) -> str:
     """NOT the rule: some key does not hold. A record without the field does not hold it."""
+    return match_clause(rule.match)
+
+
+def match_clause(match: Mapping[MatchKey, str]) -> str:
+    """NOT (every key holds), for a rule's `match`."""
     tests = []
-    for key, value in rule.match.items():
+    for key, value in match.items():
         field = MATCH_FIELDS[key]
-        differs = f'({field.selector} != "{value}")'
-        # A missing field matches neither `=` nor `!=`: without NOT EXISTS a record that lacks
-        # the field would be dropped, though the rule does not describe it.
+        differs = f"({field.selector} != {pattern_value(value)})"
+        # A missing field, or one that is JSON null, matches neither `=` nor `!=`: without the
+        # NOT EXISTS and IS NULL tests a record that lacks the field would be dropped, though
+        # the rule does not describe it.
         tests.append(
-            differs if field.always_present else f"(({field.selector} NOT EXISTS) || {differs})"
+            differs
+            if field.always_present
+            else f"(({field.selector} NOT EXISTS) || ({field.selector} IS NULL) || {differs})"
         )
     return tests[0] if len(tests) == 1 else "(" + " || ".join(tests) + ")"
+
+
+def regex_count(rule: ExclusionRule) -> int:
+    """How many `%regex%` values the rule's clause holds (CloudWatch allows 2 per pattern)."""
+    return sum(needs_regex(value) for value in rule.match.values())
 
 
 def rules_for(event_id: str, exclusions: Exclusions) -> tuple[ExclusionRule, ...]:
@@ -100,3 +115,75 @@ def with_clauses(pattern: str, clauses: Sequence[str]) -> str:
     """`{ (PATTERN) && CLAUSE && ... }` for a JSON pattern `{ PATTERN }`."""
     inner = pattern.strip()[1:-1].strip()
     return "{ (" + inner + ") && " + " && ".join(clauses) + " }"
+
+
+@dataclass(frozen=True)
+class Decomposed:
+    """A deployed pattern read back into what `with_clauses` made it from."""
+
+    # The pattern's text inside its braces before any exclusion (the whole text if not JSON).
+    base: str
+    # Clauses that are not exclusion rules (the shorthand exclusions), as written.
+    clauses: tuple[str, ...]
+    # Each exclusion rule's `match`, in the order of the clauses.
+    rules: tuple[dict[MatchKey, str], ...]
+
+
+# `(SELECTOR != VALUE)`, the one test of a rule's clause that carries its key and value.
+_DIFFERS = re.compile(r'\((\$\.[A-Za-z.]+) != ("[^"]*"|%[^%]*%)\)')
+_KEY_OF_SELECTOR = {field.selector: key for key, field in MATCH_FIELDS.items()}
+
+
+def decompose(pattern: str) -> Decomposed:
+    """Base, shorthand clauses and rules of a pattern trailwatch wrote (plan review reads a
+    filter's pattern with it). A pattern `with_clauses` did not write is all base."""
+    text = pattern.strip()
+    plain = Decomposed(text[1:-1].strip() if text.startswith("{") else text, (), ())
+    if not (text.startswith("{ (") and text.endswith(" }")):
+        return plain
+    parts = _top_level(text[2:-2], " && ")
+    if len(parts) < 2 or not (parts[0].startswith("(") and parts[0].endswith(")")):
+        return plain
+    base, clauses = parts[0][1:-1].strip(), parts[1:]
+    if with_clauses("{ " + base + " }", clauses) != text:
+        return plain
+    others, rules = [], []
+    for clause in clauses:
+        match = _match_of_clause(clause)
+        if match is None:
+            others.append(clause)
+        else:
+            rules.append(match)
+    return Decomposed(base, tuple(others), tuple(rules))
+
+
+def _match_of_clause(clause: str) -> dict[MatchKey, str] | None:
+    """The `match` whose `match_clause` is exactly this clause, or None."""
+    match: dict[MatchKey, str] = {}
+    for selector, written in _DIFFERS.findall(clause):
+        key = _KEY_OF_SELECTOR.get(selector)
+        value = glob_of_value(written)
+        if key is None or value is None or key in match:
+            return None
+        match[key] = value
+    return match if match and match_clause(match) == clause else None
+
+
+def _top_level(text: str, separator: str) -> list[str]:
+    """`text` split at each `separator` outside parentheses, quotes and regexes."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        char = text[i]
+        if char in '"%':
+            close = text.find(char, i + 1)
+            while char == '"' and close > 0 and text[close - 1] == "\\":
+                close = text.find(char, close + 1)
+            i = len(text) if close < 0 else close + 1
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith(separator, i):
+            parts.append(text[start:i])
+            i = start = i + len(separator)
+            continue
+        i += 1
+    return [*parts, text[start:]]

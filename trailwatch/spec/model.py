@@ -5,6 +5,7 @@ Stacks, replay, coverage, state and plan reports all read this, never the files 
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from trailwatch.spec.alarms import Alarm, layers_own_settings, resolve_alarms
 from trailwatch.spec.catalog import Catalog, load_catalog
 from trailwatch.spec.config import BUILTIN_EVENTS, Config, Environment, read_config
 from trailwatch.spec.notifications import DEFAULT_CHANNEL, Channel, Route
+from trailwatch.spec.rule_checks import expired, expiry_problem, where
 from trailwatch.spec.targets import CreateTrail, LocalBackend, S3Backend, Target
 
 # Emulator deployments keep their state here, apart from any real account's state.
@@ -49,6 +51,8 @@ class Deployment:
     # The alarms of targets that layer routes, disabled events or overrides of their own; every
     # other target deploys `alarms`.
     target_alarms: Mapping[str, tuple[Alarm, ...]] = field(default_factory=dict)
+    # The date exclusion rules' `expires` is judged against.
+    today: datetime.date = field(default_factory=datetime.date.today)
 
     @property
     def profile(self) -> str:
@@ -64,21 +68,14 @@ class Deployment:
         found = []
         for alarm in self.alarms:
             for name in alarm.exclusions:
-                controls = alarm.event.compliance
-                listed = ", ".join(
-                    f"{label} {value}"
-                    for label, value in (
-                        ("Security Hub", controls.security_hub),
-                        ("CIS v1.2", controls.cis_v1_2),
-                        ("CIS v1.4+", controls.cis_v1_4),
-                    )
-                    if value
-                )
+                if name.startswith("rules."):
+                    continue  # said per rule, below
                 found.append(
                     f"exclusions.{name} changes {alarm.id}: its pattern is no longer the exact "
-                    f"compliance text ({listed} fail); `trailwatch coverage` shows "
+                    f"compliance text ({_controls(alarm)} fail); `trailwatch coverage` shows "
                     '"exclusion added"'
                 )
+        found += rule_warnings(self)
         for target in self.targets:
             for alarm in self.alarms_for(target):
                 if alarm.pattern_override and alarm.samples_skipped:
@@ -117,8 +114,31 @@ class Deployment:
                 }
                 for target in self.targets
             ],
+            "exclusion_rules": [
+                {
+                    "id": rule.id,
+                    "events": list(rule.events),
+                    "match": dict(rule.match),
+                    "reason": rule.reason,
+                    "expires": rule.expires.isoformat() if rule.expires else None,
+                    "expired": rule.expires is not None and rule.expires < self.today,
+                }
+                for rule in self.config.exclusions.rules
+            ],
             "warnings": list(self.warnings),
         }
+
+    def all_alarms(self) -> tuple[Alarm, ...]:
+        """The global alarms and those of every target that layers its own."""
+        return self.alarms + tuple(a for alarms in self.target_alarms.values() for a in alarms)
+
+    def refuse_expired(self) -> None:
+        """Synth deploys no expired exclusion rule: a ConfigError names each."""
+        found = expired(self.config.exclusions.rules, self.today)
+        if found:
+            raise ConfigError(
+                "\n".join(f"{self.config_path}: {expiry_problem(i, r)}" for i, r in found)
+            )
 
     def alarm(self, event_id: str, target: Target | None = None) -> Alarm:
         """The deployed alarm of an event id, in a target or as the global config resolves it
@@ -241,6 +261,46 @@ class Deployment:
         return StateLocation(local, Path(relative).as_posix())
 
 
+def _controls(alarm: Alarm) -> str:
+    """The compliance controls an alarm's exact pattern meets, in words."""
+    controls = alarm.event.compliance
+    return ", ".join(
+        f"{label} {value}"
+        for label, value in (
+            ("Security Hub", controls.security_hub),
+            ("CIS v1.2", controls.cis_v1_2),
+            ("CIS v1.4+", controls.cis_v1_4),
+        )
+        if value
+    )
+
+
+def rule_warnings(deployment: Deployment) -> list[str]:
+    """Per exclusion rule: what it costs (events and controls), whether it is dead or expired."""
+    found = []
+    changed = {a.id: a for a in deployment.all_alarms() if a.rules}
+    for index, rule in enumerate(deployment.config.exclusions.rules):
+        alarms = [changed[e] for e in rule.events if e in changed and rule in changed[e].rules]
+        if alarms:
+            lost = "; ".join(f"{a.id}: {_controls(a) or 'no control'}" for a in alarms)
+            found.append(
+                f"exclusions.rules.{rule.id} drops records from {', '.join(a.id for a in alarms)} "
+                f"({rule.reason}): the patterns are no longer the exact compliance text ({lost} "
+                f'fail); `trailwatch coverage` shows "exclusion added: {rule.id}"'
+            )
+        dead = [e for e in rule.events if e not in changed]
+        if dead:
+            found.append(
+                f"{where(index, rule)}: {', '.join(dead)} disabled in every target; the rule "
+                "changes nothing there"
+            )
+    found += [
+        expiry_problem(i, r)
+        for i, r in expired(deployment.config.exclusions.rules, deployment.today)
+    ]
+    return found
+
+
 def check_names(deployment: Deployment) -> None:
     """Names AWS would reject at apply time are config errors now."""
     for target in deployment.targets:
@@ -286,6 +346,7 @@ def build_deployment(config: Config, config_path: Path, env: Environment) -> Dep
                 for target in config.targets
                 if layers_own_settings(target)
             },
+            today=env.today,
         )
         check_names(deployment)
     except ConfigError as err:

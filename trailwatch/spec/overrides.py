@@ -20,6 +20,7 @@ from trailwatch.spec.catalog import (
     Statistic,
 )
 from trailwatch.spec.fields import RULE_ID, RULE_VALUE, SERVICE_LINKED_ROLE, _Strict
+from trailwatch.spec.rule_values import value_problem
 
 
 class EventOverride(_Strict):
@@ -91,9 +92,29 @@ class ExclusionRule(_Strict):
     reason: str = Field(min_length=1)
     # After this date `validate` warns and synth refuses.
     expires: datetime.date | None = None
-    # Records the rule must drop, and records of its events that it must keep.
-    removes: tuple[Sample, ...] = ()
+    # Records the rule must drop (at least one: the rule's evidence), and records of its
+    # events that it must keep.
+    removes: tuple[Sample, ...] = Field(default=(), validate_default=True)
     keeps: tuple[Sample, ...] = ()
+
+    @field_validator("match")
+    @classmethod
+    def _compilable(cls, match: dict[MatchKey, str]) -> dict[MatchKey, str]:
+        for key, value in match.items():
+            problem = value_problem(value)
+            if problem:
+                raise ValueError(f"{key}: {problem}")
+        return match
+
+    @field_validator("removes")
+    @classmethod
+    def _has_evidence(cls, removes: tuple[Sample, ...]) -> tuple[Sample, ...]:
+        if not removes:
+            raise ValueError(
+                "give at least one record the rule must drop (note and record), as evidence of "
+                "what it hides"
+            )
+        return removes
 
 
 class Exclusions(_Strict):
