@@ -62,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
         stacks = plan_stacks(deployment, args.save_plans)
     else:
         stacks = [load_plan(path) for path in args.plans]
-    report = review(stacks, deployment.catalog, deployment.profile)
+    report = review(
+        stacks, deployment.catalog, deployment.profile, deployment.config.exclusions.rules
+    )
     if args.format == "json":
         print(render_json(report))
     else:

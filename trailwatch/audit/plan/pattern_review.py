@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from trailwatch.audit.plan.masking import Hidden, show
 from trailwatch.audit.plan.parse import ResourceChange
@@ -12,6 +12,7 @@ from trailwatch.errors import TrailwatchError
 from trailwatch.inventory.model import MetricFilter
 from trailwatch.inventory.resources import Resource, metric_filter
 from trailwatch.spec.catalog import EventDefinition, Sample
+from trailwatch.spec.overrides import ExclusionRule
 
 
 def filters_of(change: ResourceChange) -> tuple[MetricFilter, MetricFilter]:
@@ -25,9 +26,16 @@ def filters_of(change: ResourceChange) -> tuple[MetricFilter, MetricFilter]:
 class Evidence:
     """Catalog samples per event, and which of them a pattern change moves."""
 
-    def __init__(self, catalog: Mapping[str, EventDefinition], profile: str) -> None:
+    def __init__(
+        self,
+        catalog: Mapping[str, EventDefinition],
+        profile: str,
+        rules: Sequence[ExclusionRule] = (),
+    ) -> None:
         self.catalog = catalog
         self.profile = profile
+        # The config's exclusion rules, which name the rules read back from a pattern.
+        self.rules = tuple(rules)
         self._by_metric = {e.metric_name: e.id for e in catalog.values()}
 
     def event_of(self, change: ResourceChange) -> str | None:

@@ -11,7 +11,9 @@ from typing import Any, Literal
 
 from trailwatch.audit.plan.parse import ACTIONS, Action, StackPlan
 
-Kind = Literal["weakening", "review"]
+# A strengthening (an exclusion rule removed or narrowed) is listed for the reviewer; only a
+# weakening fails the gate.
+Kind = Literal["weakening", "review", "strengthening"]
 
 
 @dataclass(frozen=True)

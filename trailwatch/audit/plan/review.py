@@ -7,10 +7,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from trailwatch.audit.plan.parse import StackPlan
 from trailwatch.audit.plan.pattern_review import Evidence, pattern_change
 from trailwatch.audit.plan.report import Finding, Kind, PatternChange, Report, ResourceRef
+from trailwatch.audit.plan.rule_review import rule_flags
 from trailwatch.audit.plan.rules import RULES, covered, default_value_counts, subscriptions
 from trailwatch.errors import PlanError
 from trailwatch.spec import naming
 from trailwatch.spec.catalog import DEFAULT_PROFILE, EventDefinition
+from trailwatch.spec.overrides import ExclusionRule
 
 # Where, what and why: (address, kind, reason, the pattern change behind it if any).
 _Flagged = tuple[str, Kind, str, PatternChange | None]
@@ -24,14 +26,16 @@ def review(
     stacks: Sequence[StackPlan],
     catalog: Mapping[str, EventDefinition] | None = None,
     profile: str = DEFAULT_PROFILE,
+    rules: Sequence[ExclusionRule] = (),
 ) -> Report:
-    """Flag every security-relevant change of the plans; one finding per reason."""
+    """Flag every security-relevant change of the plans; one finding per reason. The config's
+    exclusion `rules` name the rules a filter's pattern gains or loses."""
     names = [s.stack for s in stacks]
     for name in names:
         if names.count(name) > 1:
             sources = ", ".join(s.source for s in stacks if s.stack == name)
             raise PlanError(f"{sources}: all are plans of {name}; give one plan per stack")
-    evidence = Evidence(catalog or {}, profile)
+    evidence = Evidence(catalog or {}, profile, rules)
     grouped: dict[tuple[Kind, str, PatternChange | None], list[ResourceRef]] = {}
     for stack in sorted(stacks, key=lambda s: s.stack):
         for address, kind, reason, pattern in _review_stack(stack, evidence):
@@ -69,7 +73,10 @@ def _review_stack(stack: StackPlan, evidence: Evidence) -> Iterator[_Flagged]:
             )
             continue
         if change.type == "aws_cloudwatch_log_metric_filter":
-            pattern = pattern_change(change, evidence)
+            flags, whole = rule_flags(change, evidence.event_of(change), evidence.rules)
+            for kind, reason in flags:
+                yield change.address, kind, reason, None
+            pattern = None if whole else pattern_change(change, evidence)
             if pattern is not None:
                 yield change.address, pattern.kind, pattern.reason, pattern
         rule = RULES.get(change.type)
