@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import Synth, SynthFactory, default_config
 from trailwatch.audit.coverage import assess
@@ -294,3 +295,29 @@ def test_a_regional_stack_is_covered_by_its_accounts_multi_region_trail(
     root = controls(report, "security-hub")["CloudWatch.1"]
     assert root["status"] == "met"
     assert "covered by trailwatch-primary's multi-region trail" in json.dumps(root)
+
+
+def test_an_exclusion_rule_is_named_where_it_breaks_a_control(
+    synth_config: SynthFactory, capsys: pytest.CaptureFixture[str], repo_root: Path
+) -> None:
+    config = yaml.safe_load((repo_root / "examples" / "tuned.yaml").read_text())
+    # Synth refuses the rule once its date has passed; this test is not about that.
+    del config["exclusions"]["rules"][0]["expires"]
+    synth = synth_config("coverage-exclusion-rule", config)
+    code, report = report_json(synth, capsys)
+    assert code == 1
+    unauthorized = controls(report, "security-hub")["CloudWatch.2"]
+    assert (unauthorized["status"], unauthorized["reasons"]) == (
+        "not met",
+        ["exclusion added: inventory-ec2-probes"],
+    )
+    assert unauthorized["stacks"]["trailwatch-primary"]["detail"] == (
+        "exclusions.rules.inventory-ec2-probes changes the pattern of authorization-failures "
+        "(inventory-ec2-probes: the inventory role describes every instance attribute; it has "
+        "no write access)"
+    )
+    assert controls(report, "cis-v1.4")["4.1"]["reasons"] == [
+        "exclusion added: inventory-ec2-probes"
+    ]
+    others = [c for c in controls(report, "security-hub").values() if c["id"] != "CloudWatch.2"]
+    assert {c["status"] for c in others} == {"met"}
