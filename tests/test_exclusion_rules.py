@@ -531,3 +531,17 @@ def test_example_config_validates() -> None:
     deployment = load_deployment(path, Environment(config_path=path, outdir=REPO / "cdktf.out"))
     (alarm,) = [a for a in deployment.alarms if a.rules]
     assert [r.id for r in alarm.rules] == ["inventory-ec2-probes"]
+
+
+def test_duckdb_and_parallel_replays_agree_under_rules(
+    tmp_path: Path, shared_samples_dir: Path
+) -> None:
+    from trailwatch.replay.sql.duckdb_engine import replay_duckdb
+
+    _, _, _, ruled = records_and_rules(tmp_path, shared_samples_dir)
+    paths = sorted(shared_samples_dir.glob("*.jsonl"))
+    python = {e.event_id: e.matches for e in replay(paths, ruled).events}
+    # 87 denials in the shared records, 55 of them by the stratus roles and the developer.
+    assert python["authorization-failures"] == 32
+    assert {e.event_id: e.matches for e in replay_duckdb(paths, ruled).events} == python
+    assert {e.event_id: e.matches for e in replay(paths, ruled, jobs=2).events} == python

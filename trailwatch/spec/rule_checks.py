@@ -14,7 +14,7 @@ import datetime
 from collections.abc import Sequence
 
 from trailwatch.errors import ConfigError
-from trailwatch.spec.catalog import Catalog
+from trailwatch.spec.catalog import MAX_PATTERN_LENGTH, Catalog
 from trailwatch.spec.config import Config
 from trailwatch.spec.exclusions import clauses_for, regex_count, rule_pattern, with_clauses
 from trailwatch.spec.overrides import ExclusionRule
@@ -90,6 +90,8 @@ def _prove_rule(config: Config, catalog: Catalog, index: int, rule: ExclusionRul
     for event in events:
         base = event.pattern_for(config.pattern_profile)
         compiled = with_clauses(base, [c for _, c in clauses_for(event.id, config.exclusions)])
+        if len(compiled) > MAX_PATTERN_LENGTH:
+            continue  # refused where it is deployed; an event disabled everywhere deploys nothing
         pairs.append((event.id, compile_pattern(base), compile_pattern(compiled)))
     wrong = []
     for sample in rule.removes:
