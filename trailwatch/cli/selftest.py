@@ -52,7 +52,13 @@ def run(args: argparse.Namespace) -> int:
     console.print(table)
     for r in report.failed:
         for s in r.failures:
-            expected = "should match but did not" if s.should_match else "matched but should not"
+            expected = (
+                f"exclusions.rules.{s.excluded_by} describes it but it still matched"
+                if s.excluded_by
+                else "should match but did not"
+                if s.should_match
+                else "matched but should not"
+            )
             console.print(f"[red]{r.event_id}[/red]: {expected}: {s.note}")
     proven = len(report.events) - len(report.failed)
     console.print(f"{proven} of {len(report.events)} events proven")
