@@ -213,6 +213,17 @@ def test_replay(shared_samples_dir: Path, capsys: pytest.CaptureFixture[str]) ->
         assert set(period) == REPLAY_PERIOD_KEYS
 
 
+def lab_denial(shared_samples_dir: Path) -> dict[str, Any]:
+    """The first GetPasswordData denial of the stratus-red-team lab, in the shared records."""
+    for line in (shared_samples_dir / "stratus-red-team.jsonl").read_text().splitlines():
+        record: dict[str, Any] = json.loads(line)
+        if record.get("errorCode") == "Client.UnauthorizedOperation" and "457448411975" in str(
+            record.get("userIdentity")
+        ):
+            return record
+    raise AssertionError("the shared records lost the lab's denials")
+
+
 def test_tune(shared_samples_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = default_config()
     config["exclusions"]["rules"] = [
@@ -221,6 +232,7 @@ def test_tune(shared_samples_dir: Path, tmp_path: Path, capsys: pytest.CaptureFi
             "events": ["authorization-failures"],
             "match": {"principal_arn": "arn:aws:sts::457448411975:assumed-role/stratus-red-team-*"},
             "reason": "the red-team lab's detonations",
+            "removes": [{"note": "a lab denial", "record": lab_denial(shared_samples_dir)}],
         }
     ]
     path = tmp_path / "trailwatch.yaml"

@@ -6,6 +6,7 @@ directly, periods as 5-minute buckets of eventTime), never from the compiled pat
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from trailwatch.tune import tune, without_rules
 
 Record = dict[str, Any]
 STRATUS = "arn:aws:sts::457448411975:assumed-role/stratus-red-team-"
+NOBODY = "arn:aws:iam::000000000000:user/nobody"
 PERIOD = 300
 
 
@@ -64,15 +66,27 @@ def periods(records: list[Record]) -> set[int]:
     return found
 
 
-def rule(rule_id: str, match: dict[str, str], removes: Record, **more: Any) -> dict[str, Any]:
+def rule(rule_id: str, match: dict[str, str], removes: Record, keeps: Record) -> dict[str, Any]:
     return {
         "id": rule_id,
         "events": ["authorization-failures"],
         "match": match,
         "reason": "expected in the lab",
         "removes": [{"note": "a record the rule describes", "record": removes}],
-        **more,
+        "keeps": [{"note": "a denial of someone else", "record": keeps}],
     }
+
+
+def outsider(records: list[Record]) -> Record:
+    """A denial no rule of these tests describes: an IAM user's, without the lab's calls."""
+    return next(
+        r
+        for r in records
+        if denied(r)
+        and not by_stratus(r)
+        and not password_data(r)
+        and r["userIdentity"]["type"] == "IAMUser"
+    )
 
 
 def write_config(
@@ -97,8 +111,8 @@ def two_rules(tmp_path: Path, records: list[Record]) -> Path:
     return write_config(
         tmp_path,
         [
-            rule("stratus-probes", {"principal_arn": STRATUS + "*"}, stratus),
-            rule("password-data", {"event_name": "GetPasswordData"}, stratus),
+            rule("stratus-probes", {"principal_arn": STRATUS + "*"}, stratus, outsider(records)),
+            rule("password-data", {"event_name": "GetPasswordData"}, stratus, outsider(records)),
         ],
     )
 
@@ -165,12 +179,15 @@ def test_a_candidate_file_adds_its_rules_and_an_idle_rule_is_a_finding(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     stratus = next(r for r in records if denied(r) and by_stratus(r))
+    # The idle rule's own sample: a lab record with the rule's principal in place of the lab's.
+    nobody = copy.deepcopy(stratus)
+    nobody["userIdentity"]["arn"] = NOBODY
     current = write_config(tmp_path, [])
     candidate = write_config(
         tmp_path,
         [
-            rule("stratus-probes", {"principal_arn": STRATUS + "*"}, stratus),
-            rule("nobody", {"principal_arn": "arn:aws:iam::000000000000:user/nobody"}, stratus),
+            rule("stratus-probes", {"principal_arn": STRATUS + "*"}, stratus, outsider(records)),
+            rule("nobody", {"principal_arn": NOBODY}, nobody, outsider(records)),
         ],
         "candidate.yaml",
     )
@@ -222,7 +239,11 @@ def test_suggestions_are_rules_that_parse_and_remove_what_they_say(
     assert parsed.match == {"principal_arn": top.value}
     # The assumed role, any session: the stratus role behind 30 denials.
     assert top.value == STRATUS + "ec2-get-password-data-role/*" and top.count == 30
-    pasted["removes"] = [{"note": "behind the alarm", "record": matching(records, denied)[0]}]
+    behind = matching(
+        records, denied, lambda r: str(r["userIdentity"].get("arn")).startswith(top.value[:-1])
+    )
+    pasted["removes"] = [{"note": "behind the alarm", "record": behind[0]}]
+    pasted["keeps"] = [{"note": "someone else's denial", "record": outsider(records)}]
     candidate = load_deployment(write_config(tmp_path, [pasted], "candidate.yaml"))
     again = tune([shared_samples_dir], current, candidate, noisy=10)
     (event,) = [e for e in again.events if e.event_id == "authorization-failures"]
