@@ -7,6 +7,7 @@ directly, periods as 5-minute buckets of eventTime), never from the compiled pat
 from __future__ import annotations
 
 import copy
+import io
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -251,6 +252,32 @@ def test_suggestions_are_rules_that_parse_and_remove_what_they_say(
     assert tune([shared_samples_dir], current, noisy=100).suggestions == ()
 
 
+def test_the_readme_example_says_what_the_readme_shows(
+    repo_root: Path, shared_samples_dir: Path
+) -> None:
+    deployment = load_deployment(repo_root / "examples" / "tune.yaml")
+    document = tune([shared_samples_dir], deployment).to_json()
+    assert document["records"] == 853
+    assert document["events"]["authorization-failures"] == {
+        "current": {"matches": 57, "alarm_periods": 25},
+        "candidate": {"matches": 87, "alarm_periods": 25},
+        "removed_by": {"red-team-lab": {"matches": 30, "alarm_periods": 0}},
+    }
+    assert document["events"]["ec2-instance-changes"] == {
+        "current": {"matches": 18, "alarm_periods": 14},
+        "candidate": {"matches": 21, "alarm_periods": 15},
+        "removed_by": {"autoscaling-fleet": {"matches": 3, "alarm_periods": 1}},
+    }
+    readme = (repo_root / "README.md").read_text()
+    for line in (
+        '{"current":{"matches":57,"alarm_periods":25},"candidate":{"matches":87,"alarm_periods":25},'
+        '"removed_by":{"red-team-lab":{"matches":30,"alarm_periods":0}}}',
+        "rule autoscaling-fleet (current config) on ec2-instance-changes: removed 3 match(es) and "
+        "1 alarm period(s)",
+    ):
+        assert line in readme
+
+
 def test_input_errors_are_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -267,6 +294,32 @@ def test_input_errors_are_one_line_and_exit_2(
         main(["tune", "--config", config, "--from-metrics", "--since", "yesterday"])
     assert exit_.value.code == 2
     assert "'yesterday' is not a time" in capsys.readouterr().err
+
+
+def test_the_progress_display_changes_nothing_but_stderr(
+    two_rules: Path, shared_samples_dir: Path
+) -> None:
+    from rich.console import Console
+
+    from trailwatch.cli.tune import _with_progress
+
+    deployment = load_deployment(two_rules)
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    shown = _with_progress([shared_samples_dir], deployment, None, 10, console)
+    assert shown.to_json() == tune([shared_samples_dir], deployment).to_json()
+    assert "tuning over 5 files" in screen.getvalue()
+
+
+def test_no_readable_record_is_a_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["tune", "--json", "--config", str(write_config(tmp_path, [])), str(empty)]) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out)["records"] == 0
+    assert err == "trailwatch: no CloudTrail record could be read\n"
 
 
 # --- --from-metrics, against the emulator ---------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,7 +117,10 @@ def run(args: argparse.Namespace) -> int:
         from trailwatch.cli.console import console
 
         print_report(result, console())
-    if result.records == 0 or result.idle_rules or result.suggestions:
+    if result.records == 0:
+        print("trailwatch: no CloudTrail record could be read", file=sys.stderr)
+        return exit_codes.FINDINGS
+    if result.idle_rules or result.suggestions:
         return exit_codes.FINDINGS
     return exit_codes.OK
 

@@ -61,8 +61,6 @@ def print_report(result: TuneResult, console: Console) -> None:
 
 
 def _print_removals(result: TuneResult, console: Console) -> None:
-    from rich.table import Table
-
     for event in result.events:
         for removal in event.removed_by:
             console.print(
@@ -75,12 +73,14 @@ def _print_removals(result: TuneResult, console: Console) -> None:
             if not removal.examples:
                 console.print("  it removed no record: check its match values", markup=False)
                 continue
-            table = Table("time", "principal", "event name", "source IP", box=None)
-            for example in removal.examples:
-                table.add_row(
-                    example.time, example.principal, example.event_name, example.source_ip
+            # Plain lines, not a table: principals are long, and a table would cut them.
+            for e in removal.examples:
+                console.print(
+                    f"  {e.time}  {e.event_name}  from {e.source_ip}  by {e.principal}",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
                 )
-            console.print(table)
 
 
 def _print_suggestions(result: TuneResult, console: Console) -> None:
@@ -94,6 +94,7 @@ def _print_suggestions(result: TuneResult, console: Console) -> None:
         f"\nsuggested rules for alarms in ALARM more than {result.noisy:,} periods (not applied; "
         "paste under exclusions.rules, say why in reason, and run tune again with --candidate):",
         markup=False,
+        soft_wrap=True,
     )
     shown = None
     for suggestion in result.suggestions:
@@ -104,6 +105,7 @@ def _print_suggestions(result: TuneResult, console: Console) -> None:
                 "matches; its top principals, event names and source IPs",
                 markup=False,
                 highlight=False,
+                soft_wrap=True,
             )
         console.print(suggestion.snippet(), markup=False, highlight=False, soft_wrap=True)
 
@@ -116,12 +118,17 @@ def print_metrics(result: MetricsResult, console: Console) -> None:
     table = Table(
         title=f"{result.namespace} metrics from {iso_utc(result.since)} to {iso_utc(result.until)}"
     )
-    for heading in ("target", "event", "datapoints", "matches", "periods in ALARM", "first ones"):
-        table.add_column(
-            heading, justify="right" if heading in ("datapoints", "matches") else "left"
-        )
+    table.add_column("target", no_wrap=True)
+    table.add_column("event", no_wrap=True)
+    table.add_column("datapoints", justify="right")
+    table.add_column("matches", justify="right")
+    table.add_column("periods in ALARM", justify="right")
+    table.add_column("first ones, UTC (Sum)", no_wrap=True)
     for metric in result.metrics:
-        shown = [f"{iso_utc(p.start)[:16]} ({p.sum})" for p in metric.alarms[:SHOWN_PERIODS]]
+        shown = [
+            f"{iso_utc(p.start)[:16].replace('T', ' ')} ({p.sum})"
+            for p in metric.alarms[:SHOWN_PERIODS]
+        ]
         if len(metric.alarms) > SHOWN_PERIODS:
             shown.append(f"and {len(metric.alarms) - SHOWN_PERIODS:,} more")
         event = metric.event_id + (" (shadow)" if metric.shadow else "")
