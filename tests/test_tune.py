@@ -206,6 +206,35 @@ def test_a_candidate_file_adds_its_rules_and_an_idle_rule_is_a_finding(
     assert "it removed no record: check its match values" in out
 
 
+def test_a_target_is_counted_with_its_own_overrides(
+    tmp_path: Path,
+    records: list[Record],
+    shared_samples_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = default_config()
+    config["targets"][1]["overrides"] = {"authorization-failures": {"threshold": 5}}
+    path = tmp_path / "trailwatch.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    name = config["targets"][1]["name"]
+    args = ["tune", "--json", "--noisy", "100", "--config", str(path), str(shared_samples_dir)]
+    assert main([*args, "--target", name]) == 0
+    event = json.loads(capsys.readouterr().out)["events"]["authorization-failures"]
+    buckets: dict[int, int] = {}
+    for record in matching(records, denied):
+        for start in periods([record]):
+            buckets[start] = buckets.get(start, 0) + 1
+    busy = sum(1 for count in buckets.values() if count >= 5)
+    assert event["current"] == event["candidate"] == {"matches": 87, "alarm_periods": busy}
+    assert busy == 4
+    assert main([*args, "--target", name, "--target", "primary"]) == 2
+    assert capsys.readouterr().err == (
+        "trailwatch: --target: tune replays records for one target's alarms at a time\n"
+    )
+    assert main([*args, "--target", "nowhere"]) == 2
+    assert "--target: unknown target(s) nowhere" in capsys.readouterr().err
+
+
 def test_examples_are_the_first_five_records_a_rule_removed(
     two_rules: Path, records: list[Record], shared_samples_dir: Path
 ) -> None:

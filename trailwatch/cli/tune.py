@@ -73,7 +73,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     metrics.add_argument("--until", type=parse_moment, help="end: ISO time or 90m/3h/7d ago")
     metrics.add_argument("--event", action="append", metavar="ID", help="this event's metric")
     metrics.add_argument("--endpoint-url", help="AWS endpoint (default: TRAILWATCH_ENDPOINT_URL)")
-    options.add_target(parser, verb="--from-metrics: only")
+    # Not options.add_target: over records it takes one target, whose alarms it counts.
+    parser.add_argument(
+        "--target",
+        action="append",
+        metavar="NAME",
+        help="over records: count this target's alarms, with its own overrides (default: the "
+        "global ones); --from-metrics: read this target's metrics (repeatable; default: every "
+        "target)",
+    )
 
 
 def _count(text: str) -> int:
@@ -127,16 +135,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _tune(args: argparse.Namespace, deployment: Deployment) -> TuneResult:
     from trailwatch.cli.console import console as make_console
+    from trailwatch.errors import InputError
     from trailwatch.replay.records import check_paths, input_size
     from trailwatch.spec.model import load_deployment
     from trailwatch.tune import tune
 
     candidate = load_deployment(args.candidate) if args.candidate else None
     paths = check_paths(args.paths)
+    if args.target and len(args.target) > 1:
+        raise InputError("--target: tune replays records for one target's alarms at a time")
+    target = args.target[0] if args.target else None
     stderr = make_console(stderr=True)
     if not stderr.is_terminal or input_size(paths)[1] < PROGRESS_MIN_BYTES:
-        return tune(paths, deployment, candidate, noisy=args.noisy)
-    return _with_progress(paths, deployment, candidate, args.noisy, stderr)
+        return tune(paths, deployment, candidate, noisy=args.noisy, target=target)
+    return _with_progress(paths, deployment, candidate, args.noisy, stderr, target)
 
 
 def _with_progress(
@@ -145,6 +157,7 @@ def _with_progress(
     candidate: Deployment | None,
     noisy: int,
     console: Console,
+    target: str | None = None,
 ) -> TuneResult:
     """tune with a transient progress bar on stderr over the input's bytes and records."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
@@ -173,6 +186,7 @@ def _with_progress(
             deployment,
             candidate,
             noisy=noisy,
+            target=target,
             progress=lambda done: progress.advance(task, done),
             on_records=on_records,
         )

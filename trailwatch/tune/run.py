@@ -28,17 +28,19 @@ def tune(
     candidate: Deployment | None = None,
     *,
     noisy: int = NOISY_PERIODS,
+    target: str | None = None,
     progress: ProgressCallback | None = None,
     limits: ReadLimits | None = None,
     on_records: Callable[[int], None] | None = None,
 ) -> TuneResult:
     """Read every record under the paths once and count it under both configs.
 
-    `candidate` defaults to the current config without exclusion rules. Raises `InputError`
+    `candidate` defaults to the current config without exclusion rules; `target` names the
+    target whose alarms are counted (default: the global ones). Raises `InputError`
     for a path that does not exist; unreadable input is skipped and counted, as in replay.
     """
     checked = check_paths(paths)
-    tuner = Tuner(pattern_set(current, candidate or without_rules(current)))
+    tuner = Tuner(pattern_set(current, candidate or without_rules(current), target))
     stats = ReadStats()
     records = read_records(checked, stats, progress, limits)
     tuner.feed(records if on_records is None else _counted(records, on_records), stats)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from trailwatch.spec.alarms import Alarm
+from trailwatch.spec.config import Environment
 from trailwatch.spec.exclusions import clauses_for, rule_pattern, with_clauses
 from trailwatch.spec.model import Deployment, build_deployment
 from trailwatch.spec.overrides import ExclusionRule
@@ -25,8 +26,6 @@ def without_rules(deployment: Deployment) -> Deployment:
     stripped = config.model_copy(
         update={"exclusions": config.exclusions.model_copy(update={"rules": ()})}
     )
-    from trailwatch.spec.config import Environment
-
     env = Environment(
         config_path=deployment.config_path,
         endpoint_url=deployment.endpoint_url,
@@ -64,15 +63,27 @@ class PatternSet:
     alarms: dict[Side, dict[str, Alarm]]
 
 
-def pattern_set(current: Deployment, candidate: Deployment) -> PatternSet:
-    """The patterns of both configs and of each rule they hold, with unique names.
+def alarms_of(deployment: Deployment, target: str | None) -> tuple[Alarm, ...]:
+    """The global alarms, or those of the target of this name (its own layered settings)."""
+    if target is None:
+        return deployment.alarms
+    (chosen,) = deployment.select_targets([target])
+    return deployment.alarms_for(chosen)
+
+
+def pattern_set(
+    current: Deployment, candidate: Deployment, target: str | None = None
+) -> PatternSet:
+    """The patterns of both configs and of each rule they hold, with unique names; a target's
+    alarms in each when `target` names one (an error when a config lacks it).
 
     A rule id both configs hold is checked as the candidate writes it: that is the version
     under consideration.
     """
+    current_alarms, candidate_alarms = alarms_of(current, target), alarms_of(candidate, target)
     alarms: dict[Side, dict[str, Alarm]] = {
-        "current": {a.id: a for a in current.alarms},
-        "candidate": {a.id: a for a in candidate.alarms},
+        "current": {a.id: a for a in current_alarms},
+        "candidate": {a.id: a for a in candidate_alarms},
     }
     configs = {"current": current, "candidate": candidate}
     patterns: dict[str, str] = {}
@@ -82,7 +93,7 @@ def pattern_set(current: Deployment, candidate: Deployment) -> PatternSet:
             deployed[side][event_id] = f"{side}/{event_id}"
             patterns[f"{side}/{event_id}"] = alarm.pattern
     checks = []
-    candidate_rules = {(a.id, r.id) for a in candidate.alarms for r in a.rules}
+    candidate_rules = {(a.id, r.id) for a in candidate_alarms for r in a.rules}
     for side in SIDES:
         exclusions = configs[side].config.exclusions
         for event_id, alarm in alarms[side].items():
