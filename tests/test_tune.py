@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -192,18 +193,27 @@ def test_a_candidate_file_adds_its_rules_and_an_idle_rule_is_a_finding(
         ],
         "candidate.yaml",
     )
+    # The candidate also turns an event off: it counts nothing there.
+    changed = yaml.safe_load(candidate.read_text())
+    changed["disabled_events"] = ["organizations-changes"]
+    candidate.write_text(yaml.safe_dump(changed, sort_keys=False))
     args = ["tune", "--config", str(current), "--candidate", str(candidate), "--noisy", "100"]
     assert main([*args, "--json", str(shared_samples_dir)]) == 1
-    event = json.loads(capsys.readouterr().out)["events"]["authorization-failures"]
+    document = json.loads(capsys.readouterr().out)
+    event = document["events"]["authorization-failures"]
     base = matching(records, denied)
     assert event["current"]["matches"] == len(base)
     assert event["candidate"]["matches"] == len(base) - len(matching(base, by_stratus)) == 57
     assert event["removed_by"]["nobody"] == {"matches": 0, "alarm_periods": 0}
+    off = document["events"]["organizations-changes"]
+    assert off["current"] == {"matches": 6, "alarm_periods": 4}
+    assert off["candidate"] == {"matches": 0, "alarm_periods": 0}
 
     assert main([*args, str(shared_samples_dir)]) == 1
     out = capsys.readouterr().out
     assert "rule nobody (candidate config) on authorization-failures: removed 0 match(es)" in out
     assert "it removed no record: check its match values" in out
+    assert re.search(r"│ organizations-changes +│ +6 │ +4 │ +off │ +off │", out)
 
 
 def test_a_target_is_counted_with_its_own_overrides(

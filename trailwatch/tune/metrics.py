@@ -96,13 +96,19 @@ def metric_periods(
 ) -> MetricsResult:
     """Read each chosen alarm's metric in each target and simulate its alarm on the datapoints."""
     from trailwatch.drill.clients import AwsClients
+    from trailwatch.errors import DrillError
 
     if until <= since:
         raise InputError(f"--since {iso_utc(since)} is not before --until {iso_utc(until)}")
     namespace = deployment.config.namespace
     found = []
     for target in targets:
-        cloudwatch = AwsClients(target, endpoint_url or deployment.endpoint_url)("cloudwatch")
+        try:
+            clients = AwsClients(target, endpoint_url or deployment.endpoint_url)
+        except DrillError as err:
+            # The drill's clients say "drill <target>: ..."; here it is tune that asked.
+            raise InputError(str(err).replace("drill ", "tune --from-metrics: ", 1)) from None
+        cloudwatch = clients("cloudwatch")
         for alarm in chosen_alarms(deployment.alarms_for(target), events):
             sums = _sums(cloudwatch, namespace, alarm, since, until)
             simulation = AlarmSimulation(alarm.settings)
