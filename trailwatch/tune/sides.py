@@ -85,39 +85,49 @@ def pattern_set(
         "current": {a.id: a for a in current_alarms},
         "candidate": {a.id: a for a in candidate_alarms},
     }
-    configs = {"current": current, "candidate": candidate}
     patterns: dict[str, str] = {}
     deployed: dict[Side, dict[str, str]] = {"current": {}, "candidate": {}}
     for side in SIDES:
         for event_id, alarm in alarms[side].items():
             deployed[side][event_id] = f"{side}/{event_id}"
             patterns[f"{side}/{event_id}"] = alarm.pattern
-    checks = []
-    candidate_rules = {(a.id, r.id) for a in candidate_alarms for r in a.rules}
-    for side in SIDES:
-        exclusions = configs[side].config.exclusions
-        for event_id, alarm in alarms[side].items():
-            for rule in alarm.rules:
-                if side == "current" and (event_id, rule.id) in candidate_rules:
-                    continue
-                prefix = f"{side}/{event_id}/{rule.id}"
-                patterns[f"{prefix}/base"] = alarm.base_pattern
-                patterns[f"{prefix}/rule"] = rule_pattern(rule)
-                others = [
-                    c for name, c in clauses_for(event_id, exclusions) if name != f"rules.{rule.id}"
-                ]
-                patterns[f"{prefix}/without"] = (
-                    with_clauses(alarm.base_pattern, others) if others else alarm.base_pattern
-                )
-                checks.append(
-                    RuleCheck(
-                        side,
-                        event_id,
-                        rule,
-                        f"{prefix}/base",
-                        f"{prefix}/rule",
-                        f"{prefix}/without",
-                    )
-                )
+    in_candidate = {(a.id, r.id) for a in candidate_alarms for r in a.rules}
+    checks = _rule_checks("candidate", candidate, candidate_alarms, set(), patterns)
+    checks += _rule_checks("current", current, current_alarms, in_candidate, patterns)
+    checks.sort(key=lambda check: (check.event_id, check.side != "current"))
     event_ids = tuple(sorted(set(alarms["current"]) | set(alarms["candidate"])))
     return PatternSet(patterns, deployed, tuple(checks), event_ids, alarms)
+
+
+def _rule_checks(
+    side: Side,
+    deployment: Deployment,
+    alarms: tuple[Alarm, ...],
+    skip: set[tuple[str, str]],
+    patterns: dict[str, str],
+) -> list[RuleCheck]:
+    """Each rule of each alarm on this side (but the (event, rule) pairs in `skip`), its three
+    patterns added to `patterns`."""
+    exclusions = deployment.config.exclusions
+    checks = []
+    for alarm in alarms:
+        for rule in alarm.rules:
+            if (alarm.id, rule.id) in skip:
+                continue
+            prefix = f"{side}/{alarm.id}/{rule.id}"
+            others = [
+                clause
+                for name, clause in clauses_for(alarm.id, exclusions)
+                if name != f"rules.{rule.id}"
+            ]
+            patterns[f"{prefix}/base"] = alarm.base_pattern
+            patterns[f"{prefix}/rule"] = rule_pattern(rule)
+            patterns[f"{prefix}/without"] = (
+                with_clauses(alarm.base_pattern, others) if others else alarm.base_pattern
+            )
+            checks.append(
+                RuleCheck(
+                    side, alarm.id, rule, f"{prefix}/base", f"{prefix}/rule", f"{prefix}/without"
+                )
+            )
+    return checks
