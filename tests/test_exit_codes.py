@@ -23,6 +23,7 @@ ARGS: dict[str, list[str]] = {
     "validate": [],
     "test": [],
     "replay": [str(REPO)],
+    "tune": [str(REPO / "events")],
     "state": [],
     "coverage": [],
 }
@@ -169,6 +170,7 @@ def test_help_lists_every_command_with_its_docstring_summary(
         "validate",
         "test",
         "replay",
+        "tune",
         "athena-ddl",
         "state",
         "drill",

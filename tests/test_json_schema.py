@@ -69,6 +69,21 @@ REPLAY_KEYS = {
 }
 REPLAY_PERIOD_KEYS = {"start", "sum"}
 
+# trailwatch tune --json (and --from-metrics --json: tests/test_tune.py, against the emulator)
+TUNE_KEYS = {"records", "events"}
+TUNE_EVENT_KEYS = {"current", "candidate", "removed_by"}
+TUNE_COUNT_KEYS = {"matches", "alarm_periods"}
+TUNE_METRICS_KEYS = {"namespace", "since", "until", "metrics"}
+TUNE_METRIC_KEYS = {
+    "target",
+    "event",
+    "metric_name",
+    "shadow",
+    "datapoints",
+    "matches",
+    "alarm_periods",
+}
+
 # trailwatch coverage --json
 COVERAGE_KEYS = {"profile", "stacks", "ok", "claimed_frameworks", "frameworks"}
 COVERAGE_FRAMEWORK_KEYS = {"id", "title", "profile", "claimed", "met", "total", "controls"}
@@ -221,6 +236,47 @@ def test_replay(shared_samples_dir: Path, capsys: pytest.CaptureFixture[str]) ->
     assert periods, "the samples put no alarm in ALARM: nothing to pin"
     for period in periods:
         assert set(period) == REPLAY_PERIOD_KEYS
+
+
+def lab_denial(shared_samples_dir: Path) -> dict[str, Any]:
+    """The first GetPasswordData denial of the stratus-red-team lab, in the shared records."""
+    for line in (shared_samples_dir / "stratus-red-team.jsonl").read_text().splitlines():
+        record: dict[str, Any] = json.loads(line)
+        if record.get("errorCode") == "Client.UnauthorizedOperation" and "457448411975" in str(
+            record.get("userIdentity")
+        ):
+            return record
+    raise AssertionError("the shared records lost the lab's denials")
+
+
+def test_tune(shared_samples_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = default_config()
+    config["exclusions"]["rules"] = [
+        {
+            "id": "stratus-probes",
+            "events": ["authorization-failures"],
+            "match": {"principal_arn": "arn:aws:sts::457448411975:assumed-role/stratus-red-team-*"},
+            "reason": "the red-team lab's detonations",
+            "removes": [{"note": "a lab denial", "record": lab_denial(shared_samples_dir)}],
+        }
+    ]
+    path = tmp_path / "trailwatch.yaml"
+    path.write_text(yaml.safe_dump(config))
+    paths = [shared_samples_dir / name for name in REPLAY_SAMPLES]
+    # No alarm is over --noisy 10 here and the rule removes records: no finding.
+    code, document = run_json(capsys, "tune", "--json", "--config", path, *paths)
+    assert code == 0
+    assert set(document) == TUNE_KEYS
+    assert list(document["events"]) == sorted(enabled_events())
+    for event in document["events"].values():
+        assert set(event) == TUNE_EVENT_KEYS
+        assert set(event["current"]) == set(event["candidate"]) == TUNE_COUNT_KEYS
+    removed = document["events"]["authorization-failures"]["removed_by"]
+    assert list(removed) == ["stratus-probes"]
+    assert set(removed["stratus-probes"]) == TUNE_COUNT_KEYS
+    assert all(
+        not e["removed_by"] for k, e in document["events"].items() if k != "authorization-failures"
+    )
 
 
 def test_coverage(default_synth: Synth, capsys: pytest.CaptureFixture[str]) -> None:

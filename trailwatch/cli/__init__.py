@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "validate": "trailwatch.cli.validate",
     "test": "trailwatch.cli.selftest",
     "replay": "trailwatch.cli.replay",
+    "tune": "trailwatch.cli.tune",
     "athena-ddl": "trailwatch.cli.athena_ddl",
     "state": "trailwatch.cli.state",
     "drill": "trailwatch.cli.drill",
