@@ -65,6 +65,15 @@ TRANSLATIONS: list[tuple[str, dict[str, Any]]] = [
     # Two conditions on one field where one side is exact values: the values the other takes.
     ("{ ($.a = x || $.a = yz) && $.a = y* }", {"a": ["yz"]}),
     ("{ $.a = x && $.a != y }", {"a": ["x"]}),
+    # Two anything-buts on one field: one list of excluded values.
+    ("{ $.a != x && $.a != y }", {"a": [{"anything-but": ["x", "y"]}]}),
+    # A prefix that already refuses the excluded value stays the prefix.
+    ("{ $.a = x* && $.a != y }", {"a": [{"prefix": "x"}]}),
+    # The exclusions' shape, twice on one field (trailwatch.spec.exclusions).
+    (
+        "{ ($.a NOT EXISTS || $.a != x) && ($.a NOT EXISTS || $.a != y) }",
+        {"a": [{"exists": False}, {"anything-but": ["x", "y"]}]},
+    ),
 ]
 
 

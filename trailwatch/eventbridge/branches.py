@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import product
 from typing import Any, TypeAlias
 
 from trailwatch.eventbridge.matchers import Untranslatable
@@ -46,15 +47,49 @@ def conjoin(left: Branch, right: Branch) -> Branch | None:
 def intersect(left: tuple[Any, ...], right: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """Matchers that hold where both lists hold: () for none, None when not expressible.
 
-    Expressible when the lists are equal or one of them is exact values only: those values
-    that the other list accepts.
+    A field's list is an OR, so the AND of two lists is the OR of the ANDs of their pairs
+    (`both`); the AND of two lists is expressible when every pair's is.
     """
     if _key(left) == _key(right):
         return left
-    for exact, other in ((left, right), (right, left)):
-        if all(not isinstance(m, dict) for m in exact):
-            return tuple(v for v in exact if any(accepts(m, v) for m in other))
+    found: list[Any] = []
+    for one, other in product(left, right):
+        met = both(one, other)
+        if met is None:
+            return None
+        found.extend(met)
+    return _union((), tuple(found))
+
+
+def both(one: Any, other: Any) -> tuple[Any, ...] | None:
+    """One matcher that holds where both hold, () for none, or None when there is none such."""
+    if _key((one,)) == _key((other,)):
+        return (one,)
+    for a, b in ((one, other), (other, one)):
+        if not isinstance(a, dict):
+            return (a,) if accepts(b, a) else ()
+        if a == {"exists": False}:
+            return ()  # every other matcher needs the field present
+        if a == {"exists": True}:
+            return (b,)
+    excluded_one, excluded_other = _excluded(one), _excluded(other)
+    if excluded_one is not None and excluded_other is not None:
+        values = list(dict.fromkeys(excluded_one + excluded_other))
+        if len({type(v) for v in values}) == 1:  # anything-but lists are all strings or numbers
+            return ({"anything-but": values[0] if len(values) == 1 else values},)
+    for excluded, kept in ((excluded_one, other), (excluded_other, one)):
+        if excluded is not None and not any(accepts(kept, v) for v in excluded):
+            return (kept,)  # `kept` already refuses every excluded value
     return None
+
+
+def _excluded(matcher: Any) -> list[Any] | None:
+    """The values an anything-but of plain values excludes, or None for another matcher."""
+    if not isinstance(matcher, dict) or set(matcher) != {"anything-but"}:
+        return None
+    operand = matcher["anything-but"]
+    values = operand if isinstance(operand, list) else [operand]
+    return None if any(isinstance(v, dict) for v in values) else values
 
 
 def accepts(matcher: Any, value: Any) -> bool:

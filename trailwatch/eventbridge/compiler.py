@@ -4,8 +4,8 @@ CloudTrail's EventBridge event carries the log record under `detail`, so `$.a.b`
 `detail.a.b`. An EventBridge pattern is an OR of branches (`$or`), each an AND over fields,
 each field an OR of matchers; the filter pattern's `&&`/`||` tree is brought to that form
 (disjunctive normal form, branches that differ in one field merged back into one list), with
-a cap on the number of branches. Conditions on one field in one branch are intersected when one
-side is a list of exact strings; otherwise the pattern has no EventBridge equivalent.
+a cap on the number of branches. Conditions on one field in one branch are intersected where
+EventBridge can say the result (`branches.both`); otherwise the pattern has no equivalent.
 """
 
 from __future__ import annotations
