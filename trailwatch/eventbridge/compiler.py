@@ -53,7 +53,11 @@ class Translation:
 
 
 def translate(pattern: str) -> Translation:
-    """The EventBridge event pattern that matches the records the filter pattern matches."""
+    """The EventBridge event pattern that matches the records the filter pattern matches.
+
+    A pattern that does not parse raises `PatternSyntaxError`, as everywhere else; callers pass
+    the catalog's and the model's patterns, which are parsed at load.
+    """
     tree = parse_pattern(pattern)
     if isinstance(tree, TermPattern) and not tree.terms:
         return Translation(_envelope_pattern([{}]))  # an empty pattern matches every event
