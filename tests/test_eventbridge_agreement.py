@@ -21,6 +21,7 @@ from moto.events.models import EventPattern
 
 from tests.corpus import catalog_samples, pattern_cases
 from trailwatch.eventbridge import DETAIL_TYPES, Translation, pattern_text, translate, wrap
+from trailwatch.eventbridge.envelope import read_only_call
 from trailwatch.patterns import compile_pattern, parse_pattern
 from trailwatch.patterns.syntax import And, Check, Comparison, JsonExpr, JsonPattern, Or
 from trailwatch.spec.catalog import load_catalog
@@ -81,6 +82,26 @@ def test_rule_and_filter_agree_on_the_853_shared_records(
     # Filter takes it, rule does not: the limit is the detail-type, never a wider rule.
     assert set(disagreements.values()) == {(True, False)}
     assert (by_filters, by_rules) == (231, 230)  # (record, event) pairs each side takes
+
+
+def test_rules_that_can_take_read_only_calls_ask_for_them(shared_samples_dir: Path) -> None:
+    # An ENABLED rule never sees Describe*, Get*, List* calls: a filter that counts such a
+    # record needs its rule in the state that takes all management events.
+    patterns = catalog_patterns()
+    asking = {name for name, p in patterns.items() if translate(p).read_only_events}
+    assert asking == {"authorization-failures", "root-account-usage"}
+    filters = {name: compile_pattern(p) for name, p in patterns.items()}
+    read_only_taken: dict[str, int] = {}
+    for name in SAMPLE_FILES:
+        for line in (shared_samples_dir / name).read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if not read_only_call(record):
+                continue
+            for event_name, metric_filter in filters.items():
+                if metric_filter.matches(record):
+                    read_only_taken[event_name] = read_only_taken.get(event_name, 0) + 1
+    assert set(read_only_taken) <= asking
+    assert read_only_taken["authorization-failures"] > 10  # denied Describe*/Get*/List* calls
 
 
 def test_rule_and_filter_agree_on_every_catalog_sample(

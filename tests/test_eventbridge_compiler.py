@@ -211,3 +211,23 @@ def test_limits_report_lists_differences_and_the_counted_sign_in_failures() -> N
         "text": rows[0].text,
     }
     assert not any(row.kind == "untranslated" for row in rows)
+
+
+# (filter pattern, whether its rule must take read-only management events)
+READ_ONLY: list[tuple[str, bool]] = [
+    ("{ $.eventName = PutBucketPolicy || $.eventName = DeleteBucketPolicy }", False),
+    ("{ $.eventName = GetBucketPolicy }", True),
+    ("{ $.eventName = Put* }", False),
+    ("{ $.eventName = Desc* }", True),
+    ("{ $.eventName = *Policy }", True),
+    ("{ $.errorCode = AccessDenied* }", True),
+    ("{ $.eventName = CreateTrail || $.userIdentity.type = Root }", True),
+    ("", True),
+]
+
+
+@pytest.mark.parametrize(("pattern", "read_only"), READ_ONLY, ids=[p for p, _ in READ_ONLY])
+def test_rule_asks_for_read_only_calls_when_its_filter_can_match_one(
+    pattern: str, read_only: bool
+) -> None:
+    assert translate(pattern).read_only_events is read_only

@@ -30,6 +30,11 @@ DETAIL_TYPES = ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTra
 # EventBridge's default quota on a rule's event pattern ("Event pattern size": 2,048 characters,
 # adjustable to 4,096); measured on the compact JSON text.
 MAX_PATTERN_CHARS = 2048
+# EventBridge leaves read-only management events out of an ENABLED rule; they are the calls
+# named Describe*, Get* and List* (EventBridge guide, "Receiving read-only management events").
+READ_ONLY_PREFIXES = ("Describe", "Get", "List")
+# The rule state that takes them too.
+ALL_MANAGEMENT_EVENTS_STATE = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 # Our cap on `$or` branches: beyond it the normal form of a nested pattern is not a rule a
 # person can review (the catalog's largest needs one branch).
 MAX_BRANCHES = 64
@@ -45,6 +50,9 @@ class Translation:
     # Values on which the emitted rule and the metric filter would disagree; CloudTrail writes
     # none of them at the fields the catalog tests (the agreement test shows it).
     differences: tuple[str, ...] = field(default=())
+    # Whether the filter can match a read-only call (Describe*, Get*, List*): then the rule needs
+    # the state ALL_MANAGEMENT_EVENTS_STATE, or EventBridge never shows it those records.
+    read_only_events: bool = False
 
     @property
     def exact(self) -> bool:
@@ -60,7 +68,8 @@ def translate(pattern: str) -> Translation:
     """
     tree = parse_pattern(pattern)
     if isinstance(tree, TermPattern) and not tree.terms:
-        return Translation(_envelope_pattern([{}]))  # an empty pattern matches every event
+        # An empty pattern matches every event, read-only calls included.
+        return Translation(_envelope_pattern([{}]), read_only_events=True)
     if not isinstance(tree, JsonPattern):
         return Translation(
             None,
@@ -87,7 +96,9 @@ def translate(pattern: str) -> Translation:
             None,
             (f"the event pattern has {size} characters; EventBridge allows {MAX_PATTERN_CHARS}",),
         )
-    return Translation(event_pattern, (), tuple(dict.fromkeys(differences)))
+    return Translation(
+        event_pattern, (), tuple(dict.fromkeys(differences)), _takes_read_only(branches)
+    )
 
 
 def pattern_text(event_pattern: dict[str, Any]) -> str:
@@ -146,3 +157,22 @@ def _leaf(expr: Comparison | Check, problems: list[str], differences: list[str])
         return []  # matches nothing: no branch
     differences.extend(f"`{construct_text(expr)}`: {d}" for d in condition.differences)
     return [{condition.path: condition.matchers}]
+
+
+def _takes_read_only(branches: list[Branch]) -> bool:
+    """Whether some branch can take a Describe*, Get* or List* call: one that leaves eventName
+    open, or names one, or tests it otherwise than by exact names and prefixes."""
+    for branch in branches:
+        names = branch.get(("eventName",))
+        if names is None or any(_may_be_read_only(matcher) for matcher in names):
+            return True
+    return False
+
+
+def _may_be_read_only(matcher: Any) -> bool:
+    if isinstance(matcher, str):
+        return matcher.startswith(READ_ONLY_PREFIXES)
+    if isinstance(matcher, dict) and isinstance(matcher.get("prefix"), str):
+        start = matcher["prefix"]
+        return any(start.startswith(p) or p.startswith(start) for p in READ_ONLY_PREFIXES)
+    return True

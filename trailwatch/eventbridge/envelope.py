@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from trailwatch.eventbridge.compiler import DETAIL_TYPES
+from trailwatch.eventbridge.compiler import DETAIL_TYPES, READ_ONLY_PREFIXES
 
 API_CALL, CONSOLE_SIGN_IN = DETAIL_TYPES
 
@@ -43,6 +43,13 @@ def detail_type(record: dict[str, Any]) -> str:
     ):
         return CONSOLE_SIGN_IN
     return API_CALL
+
+
+def read_only_call(record: dict[str, Any]) -> bool:
+    """Whether EventBridge treats the record as a read-only call: only a rule in the state
+    ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS sees it."""
+    name = record.get("eventName")
+    return isinstance(name, str) and name.startswith(READ_ONLY_PREFIXES)
 
 
 def event_source(record: dict[str, Any]) -> str:
