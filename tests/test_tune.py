@@ -275,8 +275,10 @@ def test_suggestions_are_rules_that_parse_and_remove_what_they_say(
     )
     top = next(s for s in result.suggestions if s.event_id == "authorization-failures")
     (pasted,) = yaml.safe_load(top.snippet())
+    # Pasted as it is, the rule is valid: it carries a record behind the alarm as `removes:`.
     parsed = ExclusionRule.model_validate(pasted)
     assert parsed.match == {"principal_arn": top.value}
+    assert parsed.removes[0].record["userIdentity"]["arn"].startswith(top.value[:-1])
     # The assumed role, any session: the stratus role behind 30 denials.
     assert top.value == STRATUS + "ec2-get-password-data-role/*" and top.count == 30
     behind = matching(

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from trailwatch.spec.fields import RULE_VALUE
 from trailwatch.spec.overrides import MatchKey
 
@@ -67,31 +69,51 @@ class Suggestion:
     count: int
     total: int
     rank: int
+    # The first record seen with the value: the rule's `removes:` sample (None when the value
+    # was first seen after `MAX_EVIDENCE` others).
+    evidence: Mapping[str, Any] | None = None
 
     @property
     def rule_id(self) -> str:
         return f"{self.event_id}-{self.key.replace('_', '-')}-{self.rank}"[:64].rstrip("-")
 
     def snippet(self) -> str:
-        """The rule as YAML for `exclusions.rules`, with what it would remove as a comment."""
-        return "\n".join(
-            [
-                f"# behind {self.count:,} of the {self.total:,} matches",
-                f"- id: {self.rule_id}",
-                f"  events: [{self.event_id}]",
-                f"  match: {{{self.key}: {json.dumps(self.value)}}}",
-                '  reason: "TODO: why these records are expected"',
-            ]
-        )
+        """The rule as YAML for `exclusions.rules`, with what it would remove as a comment and
+        one record behind it as the `removes:` sample every rule carries."""
+        lines = [
+            f"# behind {self.count:,} of the {self.total:,} matches",
+            f"- id: {self.rule_id}",
+            f"  events: [{self.event_id}]",
+            f"  match: {{{self.key}: {json.dumps(self.value)}}}",
+            '  reason: "TODO: why these records are expected"',
+        ]
+        if self.evidence is None:
+            lines.append("  # removes: give one record the rule drops (note and record)")
+            return "\n".join(lines)
+        sample = [
+            {
+                "note": f"a record behind the alarm ({self.key} {self.value})",
+                "record": dict(self.evidence),
+            }
+        ]
+        dumped = yaml.safe_dump(sample, sort_keys=False, default_flow_style=False, width=100)
+        lines.append("  removes:")
+        lines += ["    " + line for line in dumped.splitlines()]
+        return "\n".join(lines)
 
 
 def suggest(
-    event_id: str, periods: int, total: int, behind: Mapping[MatchKey, Counter[str]]
+    event_id: str,
+    periods: int,
+    total: int,
+    behind: Mapping[MatchKey, Counter[str]],
+    evidence: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
 ) -> list[Suggestion]:
     """The top values per dimension behind one noisy alarm (`total` matches), as suggestions."""
     found = []
     for key, counter in behind.items():
         usable = [(v, n) for v, n in counter.most_common() if _VALUE.match(v) and "*" not in v[:-1]]
         for rank, (value, count) in enumerate(usable[:TOP], start=1):
-            found.append(Suggestion(event_id, periods, key, value, count, total, rank))
+            kept = (evidence or {}).get(key, {}).get(value)
+            found.append(Suggestion(event_id, periods, key, value, count, total, rank, kept))
     return found

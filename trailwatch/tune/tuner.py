@@ -27,6 +27,9 @@ EXAMPLES = 5
 # Distinct values counted per event and dimension for the suggestions: beyond this, new values
 # are not counted, so memory stays flat on any input (the top values are seen early or often).
 MAX_DISTINCT = 10_000
+# Values per event and dimension whose first record is kept, as the `removes:` sample of a
+# suggestion: a value behind a noisy alarm is nearly always among the first ones seen.
+MAX_EVIDENCE = 100
 
 
 @dataclass
@@ -60,6 +63,9 @@ class Tuner:
         self._behind = {
             event_id: {key: Counter[str]() for key in DIMENSIONS}
             for event_id in patterns.deployed["current"]
+        }
+        self._evidence: dict[str, dict[str, dict[str, Record]]] = {
+            event_id: {key: {} for key in DIMENSIONS} for event_id in patterns.deployed["current"]
         }
         self._first: str | None = None
         self._last: str | None = None
@@ -105,6 +111,9 @@ class Tuner:
             value = DIMENSIONS[key](record)
             if value is not None and (value in counter or len(counter) < MAX_DISTINCT):
                 counter[value] += 1
+                kept = self._evidence[event_id][key]
+                if value not in kept and len(kept) < MAX_EVIDENCE:
+                    kept[value] = record
 
     def _widen_span(self, event_time: Any) -> None:
         # CloudTrail writes every eventTime in one ISO format, so text order is time order.
@@ -162,7 +171,11 @@ class Tuner:
             periods = len(event.current.alarm_periods)
             if event.current.enabled and periods > noisy:
                 found += suggest(
-                    event.event_id, periods, event.current.matches, self._behind[event.event_id]
+                    event.event_id,
+                    periods,
+                    event.current.matches,
+                    self._behind[event.event_id],
+                    self._evidence[event.event_id],
                 )
         return tuple(found)
 
