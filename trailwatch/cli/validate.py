@@ -95,6 +95,8 @@ def _notes(alarm: Alarm) -> str:
         found.append("pattern overridden" + (", samples skipped" if alarm.samples_skipped else ""))
     if alarm.default_value:
         found.append("default_value")
+    if alarm.shadow:
+        found.append("shadow: actions off")
     return "; ".join(found)
 
 

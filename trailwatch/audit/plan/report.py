@@ -11,7 +11,9 @@ from typing import Any, Literal
 
 from trailwatch.audit.plan.parse import ACTIONS, Action, StackPlan
 
-Kind = Literal["weakening", "review"]
+# A strengthening is said, so that a reviewer sees what a change gives back, and never fails
+# the gate.
+Kind = Literal["weakening", "review", "strengthening"]
 
 
 @dataclass(frozen=True)
