@@ -48,7 +48,14 @@ VALIDATE_TARGET_KEYS = {
     "dashboard",
     "routing",
 }
-VALIDATE_ROUTING_KEYS = {"event", "severity", "channels", "threshold", "pattern_override"}
+VALIDATE_ROUTING_KEYS = {
+    "event",
+    "severity",
+    "channels",
+    "threshold",
+    "pattern_override",
+    "shadow",
+}
 
 # trailwatch test --json
 TEST_KEYS = {"profile", "ok", "events"}
@@ -198,6 +205,8 @@ def test_validate_lists_a_shadow_alarm_and_its_warning(
     assert code == 0 and set(document) == VALIDATE_KEYS
     shadows = [a["id"] for a in document["alarms"] if a["shadow"] is True]
     assert shadows == ["vpc-changes"]
+    for target in document["targets"]:
+        assert [r["event"] for r in target["routing"] if r["shadow"] is True] == ["vpc-changes"]
     (warning,) = document["warnings"]
     assert warning.startswith("overrides.vpc-changes.shadow: vpc-changes deploys its alarm with ")
     assert "CloudWatch.17" in warning

@@ -118,6 +118,7 @@ class Deployment:
                             "channels": list(alarm.channels),
                             "threshold": alarm.settings.threshold,
                             "pattern_override": alarm.pattern_override,
+                            "shadow": alarm.shadow,
                         }
                         for alarm in self.alarms_for(target)
                     ],
