@@ -68,7 +68,10 @@ class AlarmSet(Construct):
                 threshold=settings.threshold,
                 comparison_operator=settings.comparison,
                 treat_missing_data=settings.treat_missing_data,
-                actions_enabled=True,
+                # A shadow alarm keeps its actions, switched off: it still says whom it would
+                # notify, the SNS checks still find its topics, and turning shadow off changes
+                # only `actions_enabled` and the description, an in-place update.
+                actions_enabled=not alarm.shadow,
                 alarm_actions=actions,
                 ok_actions=actions if ok_actions else None,
                 insufficient_data_actions=actions if insufficient_data_actions else None,

@@ -6,7 +6,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml
+
 from tests.conftest import default_config
+from trailwatch.audit.drift import compare
+from trailwatch.inventory.resources import Resource, build_inventory
+from trailwatch.inventory.state import resources_from_state_file
+from trailwatch.spec.config import Environment
+from trailwatch.spec.model import load_deployment
 from trailwatch.spec.targets import CreateTrail, Target
 
 if TYPE_CHECKING:
@@ -179,6 +186,104 @@ def test_a_config_change_deploys_exactly_that_change(lab: Lab, emulator_teardown
         assert "EC2InstanceEventCount" not in {f["filterName"] for f in filters}
     code, out, _err = lab.cli(["state", "--json"])
     assert code == 0 and json.loads(out)["drift"] is False
+
+
+def test_an_exclusion_rule_and_a_shadow_alarm_deploy_and_state_reads_them_back(
+    lab: Lab, emulator_teardown: None, tmp_path: Path
+) -> None:
+    from tests.shadow_fixtures import PROBE_ROLE, RULE_EVENT, SHADOW_EVENT, rule_and_shadow_config
+
+    lab.synth(rule_and_shadow_config())
+
+    def plan_and_apply(target: Target) -> set[tuple[str, str]]:
+        terraform = lab.terraform(target)
+        terraform.ensure_init()
+        plan_file = lab.workdir / f"{terraform.stack}-shadow.tfplan"
+        plan = terraform.plan(out=plan_file)
+        terraform.apply(plan_file)
+        return {(c.address, c.action) for c in plan.changes}
+
+    for name, planned in lab.each(plan_and_apply).items():
+        # Whatever an earlier test left, these two are changed in place, never replaced.
+        assert {
+            ("aws_cloudwatch_log_metric_filter.filter_authorization_failures", "update"),
+            ("aws_cloudwatch_metric_alarm.alarm_vpc_changes", "update"),
+        } <= planned, name
+        assert not {action for _, action in planned} & {"delete", "replace"}, name
+    deployment = lab.deployment()
+    rule_alarm, shadow_alarm = deployment.alarm(RULE_EVENT), deployment.alarm(SHADOW_EVENT)
+    for target in deployment.targets:
+        filters = {
+            f["filterName"]: f
+            for f in lab.client("logs", target.region).describe_metric_filters(
+                logGroupName=deployment.log_group_name(target)
+            )["metricFilters"]
+        }
+        deployed = filters[rule_alarm.metric_name]["filterPattern"]
+        assert deployed == rule_alarm.pattern and PROBE_ROLE in deployed
+        (alarm,) = lab.client("cloudwatch", target.region).describe_alarms(
+            AlarmNames=[shadow_alarm.alarm_name]
+        )["MetricAlarms"]
+        topic = f"arn:aws:sns:{target.region}:{ACCOUNT}:trailwatch-{target.name}-alarms"
+        assert (alarm["ActionsEnabled"], alarm["AlarmActions"]) == (False, [topic])
+        assert alarm["AlarmDescription"] == shadow_alarm.description
+
+    code, out, err = lab.cli(["state", "--json"])
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["drift"] is False
+    for stack in report["stacks"]:
+        events = {e["event_id"]: e for e in stack["events"]}
+        assert events[RULE_EVENT]["filter"]["pattern"] == rule_alarm.pattern
+        assert events[RULE_EVENT]["pattern_exact"] is True
+        shadow = events[SHADOW_EVENT]
+        assert (shadow["shadow"], shadow["alarm"]["actions_enabled"]) == (True, False)
+        assert shadow["status"] == "shadow: actions off, CloudWatch.17 not met"
+        others = [e for e in events.values() if e["event_id"] != SHADOW_EVENT]
+        assert {(e["shadow"], e["status"]) for e in others} == {(False, "live")}
+    code, out, _err = lab.cli(["state", "--target", "primary"], COLUMNS="300")
+    assert code == 0 and "shadow: actions off, CloudWatch.17 not met" in out
+
+    code, out, _err = lab.cli(["coverage", "--from-state", "--json"])
+    assert code == 1
+    controls = {c["id"]: c for f in json.loads(out)["frameworks"] for c in f["controls"]}
+    assert (controls["CloudWatch.17"]["status"], controls["CloudWatch.17"]["reasons"]) == (
+        "not met",
+        ["shadow"],
+    )
+    assert controls["CloudWatch.2"]["reasons"] == ["exclusion added"]
+
+    # The same state against a config without shadow and rule: actions off is drift there,
+    # and so is the compiled pattern.
+    live_config = tmp_path / "trailwatch.yaml"
+    live_config.write_text(yaml.safe_dump(default_config()))
+    live = load_deployment(
+        live_config,
+        Environment(config_path=live_config, endpoint_url=lab.endpoint_url, outdir=lab.outdir),
+    )
+    primary = lab.target("primary")
+    resources = list(resources_from_state_file(lab.state_file("trailwatch-primary")))
+    found = compare(live, primary, build_inventory("s", "state", resources)).findings
+    assert sorted((f.kind, f.subject) for f in found) == [
+        ("actions-disabled", SHADOW_EVENT),
+        ("pattern-differs", RULE_EVENT),
+    ]
+    # And a shadow alarm deployed live is drift from the shadow config.
+    switched_on = [
+        Resource(r.type, r.name, {**r.values, "actions_enabled": True})
+        if r.name == "alarm_vpc_changes"
+        else r
+        for r in resources
+    ]
+    found = compare(deployment, primary, build_inventory("s", "state", switched_on)).findings
+    assert [(f.kind, f.subject, f.message) for f in found] == [
+        (
+            "setting-differs",
+            SHADOW_EVENT,
+            f"event {SHADOW_EVENT}: alarm {shadow_alarm.alarm_name} has its actions enabled; the "
+            "config makes it a shadow alarm (actions off)",
+        )
+    ]
 
 
 def test_destroy_leaves_every_state_empty_and_the_emulator_clean(

@@ -36,6 +36,7 @@ VALIDATE_ALARM_KEYS = {
     "exact",
     "exclusions",
     "pattern_override",
+    "shadow",
 }
 VALIDATE_TARGET_KEYS = {
     "name",
@@ -48,7 +49,14 @@ VALIDATE_TARGET_KEYS = {
     "dashboard",
     "routing",
 }
-VALIDATE_ROUTING_KEYS = {"event", "severity", "channels", "threshold", "pattern_override"}
+VALIDATE_ROUTING_KEYS = {
+    "event",
+    "severity",
+    "channels",
+    "threshold",
+    "pattern_override",
+    "shadow",
+}
 
 # trailwatch test --json
 TEST_KEYS = {"profile", "ok", "events"}
@@ -116,7 +124,15 @@ STATE_TRAIL_KEYS = {
     "kms_key_id",
 }
 STATE_LOG_GROUP_KEYS = {"name", "retention_days", "kms_key_id"}
-STATE_EVENT_KEYS = {"event_id", "filter", "alarm", "pattern_exact"}
+STATE_EVENT_KEYS = {"event_id", "filter", "alarm", "pattern_exact", "shadow", "status"}
+STATE_EVENT_STATUSES = {
+    "live",
+    "shadow: actions off, CloudWatch.17 not met",
+    "actions disabled",
+    "no actions",
+    "live, but the config says shadow",
+    "missing",
+}
 STATE_FILTER_KEYS = {
     "name",
     "log_group_name",
@@ -191,6 +207,25 @@ def test_validate_with_an_exclusion_lists_its_warning(
     (alarm,) = [a for a in document["alarms"] if a["exclusions"]]
     assert set(alarm) == VALIDATE_ALARM_KEYS
     assert (alarm["exact"], alarm["exclusions"]) == (False, ["assumed_role_console_signins"])
+    assert [a["shadow"] for a in document["alarms"]] == [False] * len(document["alarms"])
+
+
+def test_validate_lists_a_shadow_alarm_and_its_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = default_config()
+    config["overrides"] = {"vpc-changes": {"shadow": True}}
+    path = tmp_path / "trailwatch.yaml"
+    path.write_text(yaml.safe_dump(config))
+    code, document = run_json(capsys, "validate", "--json", "--config", path)
+    assert code == 0 and set(document) == VALIDATE_KEYS
+    shadows = [a["id"] for a in document["alarms"] if a["shadow"] is True]
+    assert shadows == ["vpc-changes"]
+    for target in document["targets"]:
+        assert [r["event"] for r in target["routing"] if r["shadow"] is True] == ["vpc-changes"]
+    (warning,) = document["warnings"]
+    assert warning.startswith("overrides.vpc-changes.shadow: vpc-changes deploys its alarm with ")
+    assert "CloudWatch.17" in warning
 
 
 def test_validate_lists_exclusion_rules(capsys: pytest.CaptureFixture[str]) -> None:
@@ -312,6 +347,8 @@ def check_stack(stack: dict[str, Any]) -> None:
         assert set(stack["log_group"]) == STATE_LOG_GROUP_KEYS
     for event in stack["events"]:
         assert set(event) == STATE_EVENT_KEYS
+        assert isinstance(event["shadow"], bool)
+        assert event["status"] in STATE_EVENT_STATUSES
         if event["filter"] is not None:
             assert set(event["filter"]) == STATE_FILTER_KEYS
         if event["alarm"] is not None:

@@ -548,6 +548,60 @@ def test_alarm_actions_disabled_is_a_weakening() -> None:
     ) == {"alarm actions disabled (actions_enabled false): it notifies nobody": "weakening"}
 
 
+def _vpc_alarm(config_path: Path | None) -> dict[str, Any]:
+    """The vpc-changes alarm's attributes as the stack writes them, live or as a shadow."""
+    alarm = load_deployment(config_path).alarm("vpc-changes")
+    return {
+        "actions_enabled": not alarm.shadow,
+        "alarm_actions": ["arn:aws:sns:us-east-1:123456789012:t"],
+        "alarm_description": alarm.description,
+        "threshold": alarm.settings.threshold,
+        "comparison_operator": alarm.settings.comparison,
+    }
+
+
+def test_turning_shadow_on_is_a_weakening_and_off_a_strengthening(tmp_path: Path) -> None:
+    from tests.shadow_fixtures import rule_and_shadow_config, write_config
+
+    live = _vpc_alarm(None)
+    shadow = _vpc_alarm(write_config(rule_and_shadow_config(), tmp_path))
+    assert (live["actions_enabled"], shadow["actions_enabled"]) == (True, False)
+    kind, name = "aws_cloudwatch_metric_alarm", "alarm_vpc_changes"
+    assert findings_of(change(kind, name, ["update"], live, shadow)) == {
+        "alarm turned into a shadow (actions_enabled false): it counts, and notifies nobody "
+        "until shadow is turned off": "weakening"
+    }
+    assert findings_of(change(kind, name, ["update"], shadow, live)) == {
+        "alarm is no longer a shadow (actions_enabled true): it notifies": "strengthening"
+    }
+    assert findings_of(change(kind, name, ["create"], None, shadow)) == {
+        "alarm created as a shadow (actions off): it counts, and notifies nobody until shadow "
+        "is turned off": "review"
+    }
+    # Actions switched by hand, not by shadow: said without the word.
+    by_hand = {**live, "actions_enabled": False}
+    assert findings_of(change(kind, name, ["update"], by_hand, live)) == {
+        "alarm actions enabled (actions_enabled true): it notifies": "strengthening"
+    }
+
+
+def test_a_strengthening_alone_does_not_fail_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.shadow_fixtures import rule_and_shadow_config, write_config
+
+    shadow = _vpc_alarm(write_config(rule_and_shadow_config(), tmp_path))
+    live = _vpc_alarm(None)
+    document = plan(
+        change("aws_cloudwatch_metric_alarm", "alarm_vpc_changes", ["update"], shadow, live)
+    )
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps(document))
+    code, out, _err = run_cli(["--fail-on-weakening", str(plan_file)], capsys)
+    assert code == 0
+    assert "- strengthening: alarm is no longer a shadow (actions_enabled true)" in out
+
+
 @pytest.mark.parametrize(
     ("comparison", "before", "after", "flag"),
     [

@@ -596,4 +596,5 @@ def test_validate_json_lists_each_targets_routing(
         "channels": ["chat"],
         "threshold": 1.0,
         "pattern_override": None,
+        "shadow": False,
     }

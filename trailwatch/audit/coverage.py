@@ -4,7 +4,7 @@
 `cdktf.out/stacks/*/cdk.tf.json`, against `frameworks.yaml` (which control needs what) and the
 event catalog (the exact texts). Each stack is judged on its own, and a control is met when every
 stack meets it. The config model is used only to explain a miss (event disabled, variant pattern,
-wrong profile, exclusion added, stale synth); it never makes a control pass.
+wrong profile, exclusion added, stale synth, shadow alarm); it never makes a control pass.
 
 What a config claims: every control of the frameworks its `pattern_profile` is for (securityhub:
 CIS v1.2, CIS v1.4+ and Security Hub; prowler: Prowler). That includes the controls of events the
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -32,7 +32,6 @@ from trailwatch.spec.frameworks import (
     Control,
     Frameworks,
     FrameworkSpec,
-    ResourceControl,
     framework_controls,
     load_frameworks,
     normalized,
@@ -121,6 +120,12 @@ def judge_pattern(control: Control, stack: Inventory, deployment: Deployment) ->
             return _missed("no SNS action", f"alarm {alarms[0].name} notifies no SNS topic")
         if spec.needs_subscriber and not any(has_subscriber(stack, x) for x in actions):
             return _missed("no subscriber", f"alarm {alarms[0].name}'s topic has no subscription")
+    if not any(a.actions_enabled for a in alarms) and {a.name for a in alarms} <= shadow_alarms(
+        stack, deployment
+    ):
+        # The checks read the filter, the alarm and its topic, not whether its actions are on
+        # (Prowler's do not either): met, and said to be met only in letter.
+        return Verdict("met", "", f"shadow: alarm {alarms[0].name} has its actions off")
     return MET
 
 
@@ -181,8 +186,19 @@ def _why_no_filter(control: Control, stack: Inventory, deployment: Deployment) -
     )
 
 
-def judge_resources(rule: ResourceControl, stack: Inventory) -> Verdict:
-    """A rule every alarm or log group of the stack must keep."""
+def shadow_alarms(stack: Inventory, deployment: Deployment) -> set[str]:
+    """Names of the stack's alarms that the config deploys as shadows (actions off on purpose)."""
+    target = deployment.target_of_stack(stack.stack)
+    if target is None:
+        return set()
+    return {a.alarm_name for a in deployment.alarms_for(target) if a.shadow}
+
+
+def judge_resources(control: Control, stack: Inventory, shadows: Collection[str] = ()) -> Verdict:
+    """A rule every alarm or log group of the stack must keep (`shadows`: the alarms the config
+    deploys with actions off, named as such when they are what misses the control)."""
+    rule = control.resource
+    assert rule is not None
     if rule.rule in ("alarm-action", "actions-enabled"):
         if not stack.alarms:
             return Verdict("n/a", "no alarms", "the stack has no alarms")
@@ -192,6 +208,9 @@ def judge_resources(rule: ResourceControl, stack: Inventory) -> Verdict:
         else:
             bad = [a.name for a in stack.alarms if not a.actions_enabled]
             reason = "actions disabled"
+            if bad and set(bad) <= set(shadows):
+                return _missed("shadow", f"actions off, {control.id} not met ({', '.join(bad)})")
+            bad = [f"{name} (shadow)" if name in shadows else name for name in bad]
         return _missed(reason, ", ".join(bad)) if bad else MET
     if not stack.log_groups:
         return Verdict(
@@ -303,7 +322,9 @@ def assess(
             verdicts = {}
             for stack in stacks:
                 if control.resource is not None:
-                    verdicts[stack.stack] = judge_resources(control.resource, stack)
+                    verdicts[stack.stack] = judge_resources(
+                        control, stack, shadow_alarms(stack, deployment)
+                    )
                 else:
                     verdicts[stack.stack] = judge_pattern(control, stack, deployment)
             _credit_multi_region_stacks(verdicts, stacks)

@@ -138,7 +138,7 @@ def event_view(
     else:
         findings += _alarm_findings(alarm, chosen, topics)
     exact = found is not None and found.pattern == alarm.pattern
-    return EventView(alarm.id, found, chosen, exact), findings
+    return EventView(alarm.id, found, chosen, exact, shadow=alarm.shadow), findings
 
 
 def _filter_findings(
@@ -197,13 +197,23 @@ def _alarm_findings(
     alarm: Alarm, found: MetricAlarm, topics: dict[str, str | None]
 ) -> list[Finding]:
     findings = []
-    if not found.actions_enabled:
+    # A shadow alarm's actions are off on purpose: only the other way round is drift.
+    if not found.actions_enabled and not alarm.shadow:
         findings.append(
             Finding(
                 ACTIONS_DISABLED,
                 alarm.id,
                 f"event {alarm.id}: alarm {found.name} has its actions disabled: "
-                "it notifies nobody",
+                "it notifies nobody (the config does not make it a shadow alarm)",
+            )
+        )
+    elif found.actions_enabled and alarm.shadow:
+        findings.append(
+            Finding(
+                SETTING_DIFFERS,
+                alarm.id,
+                f"event {alarm.id}: alarm {found.name} has its actions enabled; the config "
+                "makes it a shadow alarm (actions off)",
             )
         )
     if not found.alarm_actions:

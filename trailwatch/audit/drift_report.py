@@ -31,6 +31,9 @@ CHANNEL_MISSING = "channel-missing"
 TRAIL = "trail"
 LOG_GROUP = "log-group"
 
+# What `trailwatch state` says of a shadow alarm deployed as such (not drift).
+SHADOW_STATUS = "shadow: actions off, CloudWatch.17 not met"
+
 
 @dataclass(frozen=True)
 class EventView:
@@ -40,6 +43,19 @@ class EventView:
     filter: MetricFilter | None
     alarm: MetricAlarm | None
     pattern_exact: bool
+    # The config deploys the alarm as a shadow: its actions off on purpose.
+    shadow: bool = False
+
+    @property
+    def status(self) -> str:
+        """How the alarm notifies, in words: shadow, live, or what is wrong with it."""
+        if self.alarm is None:
+            return "missing"
+        if not self.alarm.actions_enabled:
+            return SHADOW_STATUS if self.shadow else "actions disabled"
+        if self.shadow:
+            return "live, but the config says shadow"
+        return "live" if self.alarm.alarm_actions else "no actions"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +63,8 @@ class EventView:
             "filter": self.filter.to_json() if self.filter else None,
             "alarm": self.alarm.to_json() if self.alarm else None,
             "pattern_exact": self.pattern_exact,
+            "shadow": self.shadow,
+            "status": self.status,
         }
 
 

@@ -21,8 +21,7 @@ from trailwatch.cli import exit_codes, options
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from trailwatch.audit.drift_report import OrphanReport, StackReport
-    from trailwatch.inventory.model import MetricAlarm
+    from trailwatch.audit.drift_report import EventView, OrphanReport, StackReport
     from trailwatch.spec.targets import Target
 
 
@@ -122,7 +121,7 @@ def _print_report(console: Console, report: StackReport) -> None:
             "catalog" if event.pattern_exact else ("[red]differs[/]" if flt else "-"),
             alarm.name if alarm else "[red]missing[/]",
             f"{alarm.comparison_symbol} {alarm.threshold:g}" if alarm else "-",
-            _actions(alarm) if alarm else "-",
+            _actions(event) if alarm else "-",
         )
     console.print(table)
     _print_findings(console, report)
@@ -149,12 +148,19 @@ def _print_findings(console: Console, report: StackReport) -> None:
         console.print(f"[red]drift[/] {finding.kind}: {escape(finding.message)}")
 
 
-def _actions(alarm: MetricAlarm) -> str:
+def _actions(event: EventView) -> str:
+    from trailwatch.audit.drift_report import SHADOW_STATUS
+
+    alarm = event.alarm
+    assert alarm is not None
+    if event.status == SHADOW_STATUS:
+        return f"[yellow]{SHADOW_STATUS}[/]"
     if not alarm.actions_enabled:
         return "[red]disabled[/]"
     if not alarm.alarm_actions:
         return "[red]none[/]"
-    return ", ".join(a.rsplit(":", 1)[-1] for a in alarm.alarm_actions)
+    topics = ", ".join(a.rsplit(":", 1)[-1] for a in alarm.alarm_actions)
+    return f"[red]live, the config says shadow[/]: {topics}" if event.shadow else topics
 
 
 def _yes(value: bool) -> str:

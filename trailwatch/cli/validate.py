@@ -120,6 +120,8 @@ def _notes(alarm: Alarm) -> str:
         found.append("exclusion rules: " + ", ".join(rule.id for rule in alarm.rules))
     if alarm.default_value:
         found.append("default_value")
+    if alarm.shadow:
+        found.append("shadow: actions off")
     return "; ".join(found)
 
 

@@ -34,6 +34,9 @@ from trailwatch.spec.targets import Target
 
 # CloudWatch's limit on an alarm description.
 MAX_ALARM_DESCRIPTION = 1024
+# How a shadow alarm's description begins: plan review reads it to tell a shadow turned on from
+# actions switched off by hand.
+SHADOW_DESCRIPTION = "Shadow alarm, actions off: it notifies nobody. "
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class Alarm:
     pattern_override: str | None = None
     # Why that pattern is deployed without passing the event's samples (`samples: skip`).
     samples_skipped: str | None = None
+    # `overrides.<id>.shadow`: filter, metric and alarm deployed, the alarm's actions off.
+    shadow: bool = False
 
     @property
     def id(self) -> str:
@@ -74,6 +79,7 @@ class Alarm:
     def description(self) -> str:
         """The alarm's description: what fired, its severity and what to do, within 1,024."""
         text = (
+            f"{SHADOW_DESCRIPTION if self.shadow else ''}"
             f"{self.event.title} (trailwatch event {self.id}, severity {self.severity}). "
             f"{self.event.description}"
         )
@@ -93,6 +99,7 @@ class Alarm:
             "exact": self.exact,
             "exclusions": list(self.exclusions),
             "pattern_override": self.pattern_override,
+            "shadow": self.shadow,
         }
 
 
@@ -198,6 +205,7 @@ def resolve_alarms(
                 default_value=default_value,
                 pattern_override=layered.pattern_field,
                 samples_skipped=skipped,
+                shadow=bool(layered.values.get("shadow", False)),
             )
         )
     if not alarms:

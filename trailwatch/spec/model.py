@@ -78,6 +78,13 @@ class Deployment:
         found += rule_warnings(self)
         for target in self.targets:
             for alarm in self.alarms_for(target):
+                if alarm.shadow:
+                    found.append(
+                        f"{self.shadow_field(alarm.id, target)}: {alarm.id} deploys its alarm "
+                        "with actions off: it notifies nobody, and Security Hub CloudWatch.17 "
+                        "(alarm actions activated) fails; `trailwatch state` and `trailwatch "
+                        'coverage` show it as "shadow"'
+                    )
                 if alarm.pattern_override and alarm.samples_skipped:
                     found.append(
                         f"{alarm.pattern_override} is deployed without passing the samples of "
@@ -108,6 +115,7 @@ class Deployment:
                             "channels": list(alarm.channels),
                             "threshold": alarm.settings.threshold,
                             "pattern_override": alarm.pattern_override,
+                            "shadow": alarm.shadow,
                         }
                         for alarm in self.alarms_for(target)
                     ],
@@ -147,6 +155,13 @@ class Deployment:
             if alarm.id == event_id:
                 return alarm
         raise KeyError(event_id)
+
+    def shadow_field(self, event_id: str, target: Target) -> str:
+        """The override that decides whether an event's alarm in a target is a shadow."""
+        own = target.overrides.get(event_id)
+        if own is not None and own.shadow is not None:
+            return f"targets[{self.targets.index(target)}].overrides.{event_id}.shadow"
+        return f"overrides.{event_id}.shadow"
 
     def alarms_for(self, target: Target) -> tuple[Alarm, ...]:
         """The alarms a target deploys: the global ones unless it layers its own settings."""

@@ -1,8 +1,9 @@
 """What a config changes about the catalog's events: per-event overrides and exclusions.
 
-`EventOverride` changes an event's alarm settings, metric filter default value or pattern (in
-`overrides:` and a target's `overrides:`); `ALARM_OVERRIDE_FIELDS` names the fields of it that
-change the alarm; `Exclusions` lists the records some alarms ignore.
+`EventOverride` changes an event's alarm settings, metric filter default value or pattern, or
+deploys its alarm as a shadow (in `overrides:` and a target's `overrides:`);
+`ALARM_OVERRIDE_FIELDS` names the fields of it that change the alarm; `Exclusions` lists the
+records some alarms ignore.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, field_validator
 
 from trailwatch.spec.catalog import (
     MAX_PATTERN_LENGTH,
@@ -40,6 +41,9 @@ class EventOverride(_Strict):
     pattern: str | None = Field(default=None, min_length=1, max_length=MAX_PATTERN_LENGTH)
     samples: Literal["skip"] | None = None
     reason: str | None = Field(default=None, min_length=1)
+    # Deploy the filter, metric and alarm with the alarm's actions off, so that a new or changed
+    # event runs quietly first. Strict: `shadow: "yes"` is a typo to refuse, not a yes.
+    shadow: StrictBool | None = None
 
     @field_validator("pattern")
     @classmethod

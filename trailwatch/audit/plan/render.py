@@ -59,7 +59,7 @@ def _counts(counts: Mapping[Action, int]) -> str:
 
 
 def _finding(finding: Finding) -> list[str]:
-    label = {"weakening": "**weakening**"}.get(finding.kind, finding.kind)
+    label = "**weakening**" if finding.weakening else finding.kind
     lines = [f"- {label}: {finding.reason}"]
     by_stack: dict[str, list[str]] = {}
     for resource in finding.resources:

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from trailwatch.audit.plan.parse import ACTIONS, Action, StackPlan
 
-# A strengthening (an exclusion rule removed or narrowed) is listed for the reviewer; only a
-# weakening fails the gate.
+# A strengthening (an exclusion rule removed or narrowed, a shadow alarm made live) is said,
+# so that a reviewer sees what a change gives back, and never fails the gate.
 Kind = Literal["weakening", "review", "strengthening"]
 
 

@@ -18,6 +18,7 @@ from trailwatch.audit.plan.rules_common import Flag, changed_to
 from trailwatch.inventory.model import MetricAlarm, MetricFilter
 from trailwatch.inventory.resources import Resource, first, metric_alarm
 from trailwatch.spec import firing
+from trailwatch.spec.alarms import SHADOW_DESCRIPTION
 
 
 def metric_filter(c: ResourceChange) -> Iterator[Flag]:
@@ -65,14 +66,20 @@ def alarm(c: ResourceChange) -> Iterator[Flag]:
         yield "weakening", "alarm destroyed: its events notify nobody"
         return
     if c.action == "create":
-        yield from _cannot_fire(c, None, metric_alarm(Resource(c.type, c.name, c.after)))
+        created = metric_alarm(Resource(c.type, c.name, c.after))
+        if not created.actions_enabled and _shadow(c.after) and c.known("actions_enabled"):
+            yield (
+                "review",
+                "alarm created as a shadow (actions off): it counts, and notifies nobody until "
+                "shadow is turned off",
+            )
+        yield from _cannot_fire(c, None, created)
         return
     if c.action not in ("update", "replace"):
         return
     before = metric_alarm(Resource(c.type, c.name, c.before))
     after = metric_alarm(Resource(c.type, c.name, c.after))
-    if before.actions_enabled and not after.actions_enabled and c.known("actions_enabled"):
-        yield "weakening", "alarm actions disabled (actions_enabled false): it notifies nobody"
+    yield from _actions_switched(c, before, after)
     for attribute, kind, what in _ACTION_LISTS:
         yield from _actions_removed(c, attribute, before, after, kind, what)
     yield from _alarm_firing(c, before, after)
@@ -81,6 +88,30 @@ def alarm(c: ResourceChange) -> Iterator[Flag]:
     for attribute in ("statistic", "treat_missing_data", "metric_name", "namespace"):
         if c.changed(attribute) and c.known(attribute):
             yield "review", f"alarm {attribute} changed: {changed_to(c, attribute)}"
+
+
+def _shadow(values: Mapping[str, Any]) -> bool:
+    """The alarm's description says trailwatch deploys it as a shadow (`overrides.<id>.shadow`)."""
+    return str(values.get("alarm_description") or "").startswith(SHADOW_DESCRIPTION)
+
+
+def _actions_switched(c: ResourceChange, before: MetricAlarm, after: MetricAlarm) -> Iterator[Flag]:
+    """Actions turned off (shadow on, or by hand) weaken the alarm; turned on, strengthen it."""
+    if before.actions_enabled == after.actions_enabled or not c.known("actions_enabled"):
+        return
+    if not after.actions_enabled:
+        if _shadow(c.after):
+            yield (
+                "weakening",
+                "alarm turned into a shadow (actions_enabled false): it counts, and notifies "
+                "nobody until shadow is turned off",
+            )
+        else:
+            yield "weakening", "alarm actions disabled (actions_enabled false): it notifies nobody"
+    elif _shadow(c.before):
+        yield "strengthening", "alarm is no longer a shadow (actions_enabled true): it notifies"
+    else:
+        yield "strengthening", "alarm actions enabled (actions_enabled true): it notifies"
 
 
 def _alarm_firing(c: ResourceChange, before: MetricAlarm, after: MetricAlarm) -> Iterator[Flag]:
