@@ -64,15 +64,44 @@ class Unsupported(Exception):
         self.construct = construct
 
 
+class Dialect:
+    """How an engine's SQL spells the few functions that differ (DuckDB's, here; Trino's in
+    `athena_schema`)."""
+
+    # Integers are compared exactly in this type; beyond the limit every one is on one side.
+    integer_type = "HUGEINT"
+    integer_limit = 2**127
+
+    def full_match(self, subject: str, regex: str) -> str:
+        return f"regexp_full_match({subject}, {quote(regex)})"
+
+    def prefix(self, subject: str, needle: str) -> str:
+        return f"starts_with({subject}, {quote(needle)})"
+
+    def suffix(self, subject: str, needle: str) -> str:
+        return f"ends_with({subject}, {quote(needle)})"
+
+    def contains(self, subject: str, needle: str) -> str:
+        return f"contains({subject}, {quote(needle)})"
+
+
+DUCKDB = Dialect()
+
+
 @dataclass(frozen=True)
 class Value:
     """SQL for one selector's value: `type` is its JSON type as DuckDB's `json_type` names it
     (`VARCHAR`, `BIGINT`, `UBIGINT`, `DOUBLE`, `BOOLEAN`, `NULL`, `OBJECT`, `ARRAY`; SQL NULL
     when the selector leads nowhere), `text` its string content (a string unquoted, a number as
-    written)."""
+    written), in `dialect`. `no_null_check` names why `IS NULL` cannot be told (a table column
+    that holds a JSON null and a missing field alike), `no_exists_check` the same for
+    `NOT EXISTS`."""
 
     type: str
     text: str
+    dialect: Dialect = DUCKDB
+    no_null_check: str | None = None
+    no_exists_check: str | None = None
 
 
 class Schema(Protocol):
@@ -94,7 +123,7 @@ def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-_DIGITS = "'-?[0-9]+'"
+_DIGITS = "-?[0-9]+"
 
 
 def _is_string(v: Value) -> str:
@@ -109,16 +138,17 @@ def _is_integer(v: Value) -> str:
     # yyjson reads integers beyond 64 bits as DOUBLE but keeps their digits; Python keeps ints.
     return (
         f"coalesce({v.type} IN ('BIGINT', 'UBIGINT') OR ({v.type} = 'DOUBLE' AND "
-        f"regexp_full_match({v.text}, {_DIGITS})), false)"
+        f"{v.dialect.full_match(v.text, _DIGITS)}), false)"
     )
 
 
 def _is_decimal(v: Value) -> str:
-    return f"coalesce({v.type} = 'DOUBLE' AND NOT regexp_full_match({v.text}, {_DIGITS}), false)"
+    digits = v.dialect.full_match(v.text, _DIGITS)
+    return f"coalesce({v.type} = 'DOUBLE' AND NOT {digits}, false)"
 
 
 def _integer(v: Value) -> str:
-    return f"TRY_CAST({v.text} AS HUGEINT)"
+    return f"TRY_CAST({v.text} AS {v.dialect.integer_type})"
 
 
 def _double(v: Value) -> str:
@@ -163,8 +193,8 @@ def _compare_integer(v: Value, op: Operator, number: int | float) -> str:
             bound = math.floor(number) if op in ("<=", ">") else math.ceil(number)
             return _and(_is_integer(v), f"coalesce({_integer(v)} {op} {bound}, false)")
         number = int(number)
-    if abs(number) >= 2**127:
-        # Beyond HUGEINT, where the integers SQL reads stop: every one of them is on one side.
+    if abs(number) >= v.dialect.integer_limit:
+        # Beyond the integer type, where the integers SQL reads stop: all are on one side.
         holds = op in ("<", "<=", "!=") if number > 0 else op in (">", ">=", "!=")
         return _is_integer(v) if holds else "false"
     sql_op = "<>" if op == "!=" else op
@@ -216,13 +246,12 @@ def _number_equals_text(v: Value, needle: str) -> str:
     return _and(_is_decimal(v), f"{_double(v)} = {_double_literal(number)}")
 
 
-def _text_test(match: str, subject: str, needle: str) -> str:
-    literal = quote(needle)
+def _text_test(dialect: Dialect, match: str, subject: str, needle: str) -> str:
     if match == "prefix":
-        return f"starts_with({subject}, {literal})"
+        return dialect.prefix(subject, needle)
     if match == "suffix":
-        return f"ends_with({subject}, {literal})"
-    return f"contains({subject}, {literal})"
+        return dialect.suffix(subject, needle)
+    return dialect.contains(subject, needle)
 
 
 def _string(v: Value, op: Operator, value: StringValue, schema: Schema) -> str:
@@ -237,14 +266,14 @@ def _string(v: Value, op: Operator, value: StringValue, schema: Schema) -> str:
         if negate:
             return _or(strings, _and(_is_number(v), _not(numbers)))
         return _or(strings, numbers)
-    strings = _text_test(match, v.text, needle)
+    strings = _text_test(v.dialect, match, v.text, needle)
     if not could_be_in_number_text(needle):
         # No number's text can hold it: numbers never match `=`, always match `!=`.
         if negate:
             return _or(_and(_is_string(v), _not(strings)), _is_number(v))
         return _and(_is_string(v), strings)
-    integers = _text_test(match, v.text, needle)
-    decimals = _text_test(match, schema.double_text(v), needle)
+    integers = _text_test(v.dialect, match, v.text, needle)
+    decimals = _text_test(v.dialect, match, schema.double_text(v), needle)
     if negate:
         return _or(
             _and(_is_string(v), _not(strings)),
@@ -296,8 +325,12 @@ def _expr(expr: JsonExpr, schema: Schema) -> str:
                 "IS FALSE": "'BOOLEAN'",
             }.get(expr.kind)
             if kind is None:
+                if v.no_exists_check:
+                    raise Unsupported(f"{expr.selector.text} NOT EXISTS ({v.no_exists_check})")
                 return f"({v.type} IS NULL)"
             if expr.kind == "IS NULL":
+                if v.no_null_check:
+                    raise Unsupported(f"{expr.selector.text} IS NULL ({v.no_null_check})")
                 return f"coalesce({v.type} = 'NULL', false)"
             truth = "'true'" if expr.kind == "IS TRUE" else "'false'"
             return f"coalesce({v.type} = 'BOOLEAN' AND {v.text} = {truth}, false)"
