@@ -419,6 +419,8 @@ def test_athena_refusing_the_request_is_one_line_and_exit_2(
         (["--engine", "athena", "--database", "db", "--accounts", "12"], "12-digit"),
         (["--engine", "athena", "--database", "db", "--since", "yesterday"], "--since"),
         (["--engine", "athena", "--database", "d;b"], "--database"),
+        (["--engine", "athena", "--database", "db", "--output", "bucket/x"], "not an S3 location"),
+        (["--engine", "athena", "--database", "db", "--regions", "mars"], "not a region name"),
         (["--engine", "duckdb", "--since", "2024-01-01", "x"], "is for --engine athena"),
         ([], "at least one PATH"),
     ],
@@ -492,3 +494,25 @@ def test_every_semantics_and_aws_case_agrees_inside_a_json_column(tmp_path: Path
     kinds = ("the wildcard selector", "a term pattern", "a space-delimited", "a text match")
     kinds += ("the selector name",)
     assert [c for c in refused if not c.startswith(kinds)] == []
+
+
+def test_an_event_the_table_cannot_tell_stops_the_replay_before_any_query(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events"
+    events.mkdir()
+    (events / "lower.yaml").write_text(
+        "id: lower-case-name\ntitle: t\nseverity: low\ndescription: d\n"
+        "pattern: '{ $.eventname = ConsoleLogin }'\nmetric_name: LowerCount\n"
+        "alarm_name: LowerAlarm\nalarm: {threshold: 1}\nno_samples_reason: a test\n"
+    )
+    config = tmp_path / "trailwatch.yaml"
+    config.write_text(
+        "targets: [{name: one, region: us-east-1}]\nevent_directories: [events]\n"
+        "notifications: {emails: [a@example.com]}\n"
+    )
+    code = main(["replay", "--engine", "athena", "--config", str(config), "--database", "db"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("trailwatch: event 'lower-case-name': ") and "$.eventname" in err
+    assert err.count("\n") == 1

@@ -63,7 +63,12 @@ def athena_client(endpoint_url: str | None) -> Any:
 def replay(args: argparse.Namespace, deployment: Deployment, stderr: Console) -> ReplayResult:
     """Run the replay in Athena and say on stderr what it scanned and cost."""
     from trailwatch.errors import InputError
-    from trailwatch.replay.sql.athena_client import PRICE_PER_TB_USD, AthenaRunner, QueryStatus
+    from trailwatch.replay.sql.athena_client import (
+        PRICE_PER_TB_USD,
+        AthenaRunner,
+        QueryStatus,
+        check_output,
+    )
     from trailwatch.replay.sql.athena_engine import athena_sql, replay_athena
     from trailwatch.replay.sql.athena_query import Window, parse_moment
 
@@ -77,7 +82,9 @@ def replay(args: argparse.Namespace, deployment: Deployment, stderr: Console) ->
         accounts=_split(args.accounts),
         regions=_split(args.regions),
     )
-    athena_sql(deployment, args.database, args.table, window)  # refuse before connecting
+    # Refuse what can be refused before connecting.
+    check_output(args.output)
+    athena_sql(deployment, args.database, args.table, window)
     started = time.perf_counter()
     seen: list[str] = []
 

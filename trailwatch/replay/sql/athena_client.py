@@ -86,19 +86,32 @@ class QueryRun:
         return query_cost_usd(self.bytes_scanned)
 
 
+def check_output(output: str | None) -> None:
+    """An `AthenaError` unless the results location is an S3 URL (or left to the workgroup)."""
+    if output is not None and not output.startswith("s3://"):
+        raise AthenaError(f"--output: {output!r} is not an S3 location (s3://bucket/prefix/)")
+
+
+def _error(operation: str, err: Exception) -> AthenaError:
+    """One line for a failed API call (botocore's ClientError or another BotoCoreError)."""
+    response = getattr(err, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error", {})
+        return AthenaError(
+            f"athena: {operation}: {error.get('Code', 'error')}: {error.get('Message', err)}"
+        )
+    return AthenaError(f"athena: {err}")
+
+
 def _api(call: Callable[..., Any], **kwargs: Any) -> Any:
     from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
     try:
         return call(**kwargs)
     except ClientError as err:
-        error = err.response.get("Error", {})
-        name = err.operation_name
-        raise AthenaError(
-            f"athena: {name}: {error.get('Code', 'error')}: {error.get('Message', err)}"
-        ) from None
+        raise _error(err.operation_name, err) from None
     except BotoCoreError as err:
-        raise AthenaError(f"athena: {err}") from None
+        raise _error("", err) from None
 
 
 class AthenaRunner:
@@ -114,8 +127,7 @@ class AthenaRunner:
         poll_seconds: float = POLL_SECONDS,
         on_status: Callable[[QueryStatus], None] | None = None,
     ) -> None:
-        if output is not None and not output.startswith("s3://"):
-            raise AthenaError(f"--output: {output!r} is not an S3 location (s3://bucket/prefix/)")
+        check_output(output)
         self.client = client
         self.database = database
         self.workgroup = workgroup
@@ -173,10 +185,5 @@ def _pages(pages: Any) -> Iterator[dict[str, Any]]:
 
     try:
         yield from pages
-    except ClientError as err:
-        error = err.response.get("Error", {})
-        raise AthenaError(
-            f"athena: GetQueryResults: {error.get('Code', 'error')}: {error.get('Message', err)}"
-        ) from None
-    except BotoCoreError as err:
-        raise AthenaError(f"athena: {err}") from None
+    except (BotoCoreError, ClientError) as err:
+        raise _error("GetQueryResults", err) from None
