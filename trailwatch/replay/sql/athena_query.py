@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from trailwatch.errors import InputError
-from trailwatch.replay.sql.athena_schema import TRINO, AthenaSchema
-from trailwatch.replay.sql.compiler import compile_condition, quote
+from trailwatch.replay.sql.athena_schema import AthenaSchema
+from trailwatch.replay.sql.compiler import compile_condition
+from trailwatch.replay.sql.dialects import TRINO, quote
 from trailwatch.spec.alarms import Alarm
 
 # CloudTrail delivers a file about 5 minutes after its records on average (AWS's CloudTrail FAQ),

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from trailwatch.patterns.selectors import Path
-from trailwatch.replay.sql.compiler import Dialect, Unsupported, Value, quote, re2_source
+from trailwatch.replay.sql.compiler import Unsupported, Value
+from trailwatch.replay.sql.dialects import TRINO, quote, trino_regex
 
 _STRING = "string"
 _BOOLEAN = "boolean"
@@ -87,56 +88,6 @@ CLOUDTRAIL_FIELDS: dict[str, Any] = {
 }
 
 _NULL_OR_MISSING = "the table's column holds a JSON null and a missing field alike"
-
-
-class TrinoDialect(Dialect):
-    """Trino's (Athena engine version 3) spellings: no `ends_with`, no string `contains`, no
-    full-match function, DECIMAL(38) the widest integer."""
-
-    integer_type = "DECIMAL(38, 0)"
-    integer_limit = 10**38
-
-    def full_match(self, subject: str, regex: str) -> str:
-        return f"regexp_like({subject}, {quote(chr(92) + 'A(?:' + regex + ')' + chr(92) + 'z')})"
-
-    def suffix(self, subject: str, needle: str) -> str:
-        if not needle:
-            return f"({subject} IS NOT NULL)"
-        # A negative start counts from the end; a needle longer than the text never equals it.
-        return f"(substr({subject}, -{len(needle)}) = {quote(needle)})"
-
-    def contains(self, subject: str, needle: str) -> str:
-        return f"(strpos({subject}, {quote(needle)}) > 0)"
-
-
-TRINO = TrinoDialect()
-
-
-def trino_regex(source: str) -> str:
-    """The pattern's regex for Trino's regex library (Joni, Ruby's syntax), where `^` holds at
-    every line's start: it becomes `\\A`; the rest as for RE2 (`re2_source`)."""
-    out: list[str] = []
-    translated = re2_source(source)
-    i, in_class = 0, False
-    while i < len(translated):
-        char = translated[i]
-        if char == "\\" and i + 1 < len(translated):
-            out.append(translated[i : i + 2])
-            i += 2
-            continue
-        if char == "[" and not in_class:
-            in_class = True
-            if translated[i + 1 : i + 2] in ("^", "]"):
-                out.append(translated[i : i + 2])
-                i += 2
-                continue
-        elif char == "]" and in_class:
-            in_class = False
-        elif char == "^" and not in_class:
-            char = r"\A"
-        out.append(char)
-        i += 1
-    return "".join(out)
 
 
 @dataclass(frozen=True)

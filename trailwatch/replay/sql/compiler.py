@@ -2,8 +2,9 @@
 
 A pattern's syntax tree becomes one boolean SQL expression over the values its selectors reach.
 Where the values come from is a `Schema`'s business: `JsonSchema` reads them out of each
-record's JSON (DuckDB over CloudTrail files), `AthenaSchema` (in `athena`) out of the columns
-of the CloudTrail table AWS documents. Each selector's value is described by a `Value`: SQL
+record's JSON (DuckDB over CloudTrail files), `AthenaSchema` (in `athena_schema`) out of the
+columns of the CloudTrail table AWS documents; the few functions whose spelling differs come
+from each value's `Dialect` (`dialects`). Each selector's value is described by a `Value`: SQL
 expressions for its JSON type and its text.
 
 Every leaf is two-valued (never SQL NULL), so `AND`, `OR` and `NOT` keep the pattern's logic:
@@ -42,6 +43,7 @@ from trailwatch.patterns.syntax import (
     RegexValue,
     StringValue,
 )
+from trailwatch.replay.sql.dialects import DUCKDB, Dialect, quote
 
 
 class SqlUnsupported(TrailwatchError):
@@ -62,30 +64,6 @@ class Unsupported(Exception):
     def __init__(self, construct: str) -> None:
         super().__init__(construct)
         self.construct = construct
-
-
-class Dialect:
-    """How an engine's SQL spells the few functions that differ (DuckDB's, here; Trino's in
-    `athena_schema`)."""
-
-    # Integers are compared exactly in this type; beyond the limit every one is on one side.
-    integer_type = "HUGEINT"
-    integer_limit = 2**127
-
-    def full_match(self, subject: str, regex: str) -> str:
-        return f"regexp_full_match({subject}, {quote(regex)})"
-
-    def prefix(self, subject: str, needle: str) -> str:
-        return f"starts_with({subject}, {quote(needle)})"
-
-    def suffix(self, subject: str, needle: str) -> str:
-        return f"ends_with({subject}, {quote(needle)})"
-
-    def contains(self, subject: str, needle: str) -> str:
-        return f"contains({subject}, {quote(needle)})"
-
-
-DUCKDB = Dialect()
 
 
 @dataclass(frozen=True)
@@ -116,11 +94,6 @@ class Schema(Protocol):
     def regex(self, subject: str, source: str) -> str:
         """SQL that holds when the (translated) regex finds a match in `subject`."""
         ...
-
-
-def quote(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 _DIGITS = "-?[0-9]+"
@@ -388,70 +361,3 @@ def compile_condition(event: str, pattern: str, schema: Schema) -> str:
         return _expr(syntax.expr, schema)
     except Unsupported as err:
         raise SqlUnsupported(event, err.construct) from None
-
-
-# --- regexes ------------------------------------------------------------------------------
-
-
-def re2_source(source: str) -> str:
-    """The pattern's regex for RE2, meaning what Python's `re` (and Java) make of it.
-
-    `$` outside a class also holds before a final newline in Python and Java, at the very end
-    only in RE2: it becomes `(?:\\n?\\z)`. Escapes and classes mean the same in both for the
-    characters AWS allows (no parentheses, nothing multi-byte).
-    """
-    out: list[str] = []
-    i, in_class = 0, False
-    while i < len(source):
-        char = source[i]
-        if char == "\\" and i + 1 < len(source):
-            out.append(source[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            if char == "]" and not (out and out[-1] in ("[", "[^")):
-                in_class = False
-            out.append(char)
-        elif char == "[":
-            in_class = True
-            if source[i + 1 : i + 2] == "^":
-                out.append("[^")
-                i += 2
-                continue
-            out.append(char)
-        elif char == "$":
-            out.append(r"(?:\n?\z)")
-        else:
-            out.append(char)
-        i += 1
-    return "".join(out)
-
-
-def duckdb_double_text(x: str) -> str:
-    """DuckDB SQL for the Java `Double.toString` of the DOUBLE `x` (finite, as JSON holds)."""
-    a = f"abs({x})"
-    r = f"CAST({a} AS VARCHAR)"
-    # Mantissa digits without the point and without leading or trailing zeros, and the decimal
-    # exponent of the first of them.
-    mantissa = f"regexp_extract({r}, '^([0-9.]+)', 1)"
-    exp_part = f"coalesce(TRY_CAST(regexp_extract({r}, 'e([-+]?[0-9]+)$', 1) AS INTEGER), 0)"
-    int_part = f"split_part({mantissa}, '.', 1)"
-    all_digits = f"replace({mantissa}, '.', '')"
-    lead = f"(length({all_digits}) - length(ltrim({all_digits}, '0')))"
-    digits = f"rtrim(ltrim({all_digits}, '0'), '0')"
-    exponent = f"CAST({exp_part} + length({int_part}) - 1 - {lead} AS INTEGER)"
-    plain = (
-        f"CASE WHEN {exponent} >= 0 THEN "
-        f"rpad(substr({digits}, 1, {exponent} + 1), {exponent} + 1, '0') || '.' || "
-        f"coalesce(nullif(substr({digits}, {exponent} + 2), ''), '0') "
-        f"ELSE '0.' || repeat('0', CAST(-{exponent} - 1 AS BIGINT)) || {digits} END"
-    )
-    scientific = (
-        f"substr({digits}, 1, 1) || '.' || coalesce(nullif(substr({digits}, 2), ''), '0') || "
-        f"'E' || CAST({exponent} AS VARCHAR)"
-    )
-    body = (
-        f"CASE WHEN {a} = 0 THEN '0.0' WHEN {a} >= 0.001 AND {a} < 10000000 THEN {plain} "
-        f"ELSE {scientific} END"
-    )
-    return f"(CASE WHEN signbit({x}) THEN '-' ELSE '' END || {body})"

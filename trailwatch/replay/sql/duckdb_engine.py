@@ -36,14 +36,8 @@ from trailwatch.replay.records import (
     input_files,
 )
 from trailwatch.replay.replayer import EventOutcome, ReplayResult
-from trailwatch.replay.sql.compiler import (
-    Unsupported,
-    Value,
-    compile_condition,
-    duckdb_double_text,
-    quote,
-    re2_source,
-)
+from trailwatch.replay.sql.compiler import Unsupported, Value, compile_condition
+from trailwatch.replay.sql.dialects import duckdb_double_text, quote, re2_source
 from trailwatch.spec.alarms import Alarm
 from trailwatch.spec.model import Deployment
 
