@@ -1,6 +1,9 @@
 """The CloudTrail table of `athena-ddl`, built in DuckDB from records, to run Athena's SQL
 without an account.
 
+Also the helpers the Athena tests share: the rows and the answer of the query on such a table,
+and the Python engine's answer on the same records.
+
 The columns are the DDL's own (`COLUMNS`, translated from Hive's types by sqlglot); each record
 becomes a row as the CloudTrail SerDe reads it: JSON names matched to columns without regard to
 case, a JSON object or array in a STRING column kept as its JSON text, a boolean or a number as
@@ -19,10 +22,16 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from trailwatch.replay import replay, synthetic
+from trailwatch.replay.records import ReadStats
 from trailwatch.replay.sql.athena_ddl import COLUMNS
+from trailwatch.replay.sql.athena_query import Window, athena_query
+from trailwatch.replay.sql.duckdb_engine import replay_result
+from trailwatch.spec.model import Deployment
 
 DATABASE = "trailwatch"
 TABLE = "cloudtrail_logs"
+QUOTED_TABLE = f'"{DATABASE}"."{TABLE}"'
 
 
 def ddl_columns() -> list[exp.ColumnDef]:
@@ -99,3 +108,30 @@ def run_athena_sql(con: Any, trino_sql: str) -> list[tuple[Any, ...]]:
     duck_sql = sqlglot.transpile(trino_sql, read="trino", write="duckdb")[0]
     rows: list[tuple[Any, ...]] = con.execute(duck_sql).fetchall()
     return rows
+
+
+def outcomes(document: dict[str, Any]) -> tuple[Any, ...]:
+    """What two engines must agree on in a replay's JSON."""
+    return document["records"], document["matches"], document["alarms"]
+
+
+def athena_rows(
+    records: list[dict[str, Any]], deployment: Deployment, workdir: Path, window: Window
+) -> list[tuple[Any, ...]]:
+    """The rows Athena's replay query gives on a table of these records (as DuckDB runs it)."""
+    con = cloudtrail_table(records, workdir)
+    return run_athena_sql(con, athena_query(deployment.alarms, QUOTED_TABLE, window))
+
+
+def athena_answer(
+    records: list[dict[str, Any]], deployment: Deployment, workdir: Path, window: Window
+) -> dict[str, Any]:
+    """The `--json` document `--engine athena` would print for these records."""
+    rows = athena_rows(records, deployment, workdir, window)
+    return replay_result(deployment.alarms, rows, ReadStats(), 0.0, engine="athena").to_json()
+
+
+def python_answer(records: list[dict[str, Any]], deployment: Deployment, path: Path) -> Any:
+    """The Python engine's `--json` document for these records, written to `path` first."""
+    synthetic.write_jsonl(path, iter(records))
+    return replay([path], deployment).to_json()
