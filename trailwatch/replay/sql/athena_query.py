@@ -105,7 +105,8 @@ def athena_query(alarms: Sequence[Alarm], table: str, window: Window) -> str:
         schema.value((n,)) for n in ("eventTime", "eventName", "eventSource")
     )
     periods = "ARRAY[" + ", ".join(str(a.settings.period) for a in alarms) + "]"
-    period = f"element_at({periods}, ev + 1)" if alarms else "1"
+    # Trino's element_at fails on index 0, which the records' row (ev -1) would reach.
+    period = f"element_at({periods}, greatest(ev, 0) + 1)" if alarms else "1"
     hits = "".join(f", CASE WHEN {c} THEN {i} END" for i, c in enumerate(conditions))
     t, s = time_v.type, time_v.text
     is_cloudtrail_time = TRINO.full_match(s, _CLOUDTRAIL_TIME)
