@@ -26,7 +26,8 @@ from trailwatch.cli import main
 from trailwatch.patterns import compile_pattern
 from trailwatch.patterns.literals import number_text
 from trailwatch.replay import replay, synthetic
-from trailwatch.replay.sql.compiler import SqlUnsupported, compile_condition, quote
+from trailwatch.replay.sql.compiler import SqlUnsupported, compile_condition
+from trailwatch.replay.sql.dialects import quote
 from trailwatch.replay.sql.duckdb_engine import JsonSchema, json_path, replay_duckdb
 from trailwatch.spec.model import Deployment, load_deployment
 

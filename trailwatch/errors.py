@@ -52,6 +52,10 @@ class DrillError(TrailwatchError):
     """A drill could not run against a target (credentials, missing resources, API errors)."""
 
 
+class AthenaError(TrailwatchError):
+    """Athena refused or failed a query, or could not be reached."""
+
+
 class TerraformError(TrailwatchError):
     """Terraform is missing or one of its commands failed."""
 

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trailwatch.cli import exit_codes, options
+from trailwatch.cli import exit_codes, options, replay_athena
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,7 +33,7 @@ PROGRESS_MIN_BYTES = 32 * 2**20
 _UNITS = {"": 1, "k": 2**10, "kib": 2**10, "m": 2**20, "mib": 2**20, "g": 2**30, "gib": 2**30}
 
 
-ENGINES = ("python", "duckdb")
+ENGINES = ("python", "duckdb", "athena")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=ENGINES,
         default="python",
         help="python: trailwatch's own engine (default); duckdb: one DuckDB query over the "
-        "files, every pattern compiled to SQL (a pattern SQL cannot express is an error)",
+        "files, every pattern compiled to SQL (a pattern SQL cannot express is an error); "
+        "athena: the same in Athena, over the table of `trailwatch athena-ddl` (no PATH)",
     )
     parser.add_argument(
         "--jobs",
@@ -55,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths",
         metavar="PATH",
-        nargs="+",
+        nargs="*",
         type=Path,
         help="CloudTrail files (delivery files, JSON Lines, lookup-events output; gzip or not) "
         "or folders, walked recursively",
@@ -73,6 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip, unread, a JSON document (such as a delivery file, uncompressed) larger than "
         "this (default: 256MiB)",
     )
+    replay_athena.add_arguments(parser)
 
 
 def parse_size(text: str) -> int:
@@ -100,6 +102,17 @@ def run(args: argparse.Namespace) -> int:
     from trailwatch.spec.model import load_deployment
 
     deployment = load_deployment(args.config)
+    stderr = make_console(stderr=True)
+    if args.engine == "athena":
+        result = replay_athena.replay(args, deployment, stderr)
+        return _report(args, result)
+    from trailwatch.errors import InputError
+
+    given = [f"--{name}" for name in replay_athena.ATHENA_ONLY if getattr(args, name)]
+    if given:
+        raise InputError(f"{given[0]} is for --engine athena (here: --engine {args.engine})")
+    if not args.paths:
+        raise InputError("replay needs at least one PATH (files or folders of CloudTrail records)")
     paths = check_paths(args.paths)
     # Unset options take ReadLimits' defaults (importing them here keeps the CLI's start fast).
     sizes = {
@@ -107,7 +120,6 @@ def run(args: argparse.Namespace) -> int:
         "max_document_bytes": args.max_document_bytes,
     }
     limits = ReadLimits(**{name: size for name, size in sizes.items() if size is not None})
-    stderr = make_console(stderr=True)
     if args.engine == "duckdb":
         from trailwatch.replay.sql.duckdb_engine import replay_duckdb
 
@@ -127,6 +139,12 @@ def run(args: argparse.Namespace) -> int:
             result = _replay_with_progress(paths, deployment, stderr, limits=limits, jobs=jobs)
         else:
             result = replay(paths, deployment, limits=limits, jobs=jobs)
+    return _report(args, result)
+
+
+def _report(args: argparse.Namespace, result: ReplayResult) -> int:
+    from trailwatch.cli.console import console as make_console
+
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -196,9 +214,13 @@ def _replay_with_progress(
 def _print_report(result: ReplayResult, console: Console) -> None:
     from rich.table import Table
 
+    source = (
+        "the Athena table"
+        if result.engine == "athena"
+        else f"{result.files:,} file{'s' if result.files != 1 else ''}"
+    )
     table = Table(
-        title=f"{result.records:,} records from {result.files:,} file"
-        f"{'s' if result.files != 1 else ''}: what would have fired "
+        title=f"{result.records:,} records from {source}: what would have fired "
         f"({result.engine}, {result.elapsed_s:,.1f} s)"
     )
     table.add_column("event", no_wrap=True)

@@ -2,8 +2,9 @@
 
 A pattern's syntax tree becomes one boolean SQL expression over the values its selectors reach.
 Where the values come from is a `Schema`'s business: `JsonSchema` reads them out of each
-record's JSON (DuckDB over CloudTrail files), `AthenaSchema` (in `athena`) out of the columns
-of the CloudTrail table AWS documents. Each selector's value is described by a `Value`: SQL
+record's JSON (DuckDB over CloudTrail files), `AthenaSchema` (in `athena_schema`) out of the
+columns of the CloudTrail table AWS documents; the few functions whose spelling differs come
+from each value's `Dialect` (`dialects`). Each selector's value is described by a `Value`: SQL
 expressions for its JSON type and its text.
 
 Every leaf is two-valued (never SQL NULL), so `AND`, `OR` and `NOT` keep the pattern's logic:
@@ -42,6 +43,7 @@ from trailwatch.patterns.syntax import (
     RegexValue,
     StringValue,
 )
+from trailwatch.replay.sql.dialects import DUCKDB, Dialect, quote
 
 
 class SqlUnsupported(TrailwatchError):
@@ -69,10 +71,15 @@ class Value:
     """SQL for one selector's value: `type` is its JSON type as DuckDB's `json_type` names it
     (`VARCHAR`, `BIGINT`, `UBIGINT`, `DOUBLE`, `BOOLEAN`, `NULL`, `OBJECT`, `ARRAY`; SQL NULL
     when the selector leads nowhere), `text` its string content (a string unquoted, a number as
-    written)."""
+    written), in `dialect`. `no_null_check` names why `IS NULL` cannot be told (a table column
+    that holds a JSON null and a missing field alike), `no_exists_check` the same for
+    `NOT EXISTS`."""
 
     type: str
     text: str
+    dialect: Dialect = DUCKDB
+    no_null_check: str | None = None
+    no_exists_check: str | None = None
 
 
 class Schema(Protocol):
@@ -89,12 +96,7 @@ class Schema(Protocol):
         ...
 
 
-def quote(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-_DIGITS = "'-?[0-9]+'"
+_DIGITS = "-?[0-9]+"
 
 
 def _is_string(v: Value) -> str:
@@ -109,16 +111,17 @@ def _is_integer(v: Value) -> str:
     # yyjson reads integers beyond 64 bits as DOUBLE but keeps their digits; Python keeps ints.
     return (
         f"coalesce({v.type} IN ('BIGINT', 'UBIGINT') OR ({v.type} = 'DOUBLE' AND "
-        f"regexp_full_match({v.text}, {_DIGITS})), false)"
+        f"{v.dialect.full_match(v.text, _DIGITS)}), false)"
     )
 
 
 def _is_decimal(v: Value) -> str:
-    return f"coalesce({v.type} = 'DOUBLE' AND NOT regexp_full_match({v.text}, {_DIGITS}), false)"
+    digits = v.dialect.full_match(v.text, _DIGITS)
+    return f"coalesce({v.type} = 'DOUBLE' AND NOT {digits}, false)"
 
 
 def _integer(v: Value) -> str:
-    return f"TRY_CAST({v.text} AS HUGEINT)"
+    return f"TRY_CAST({v.text} AS {v.dialect.integer_type})"
 
 
 def _double(v: Value) -> str:
@@ -163,8 +166,8 @@ def _compare_integer(v: Value, op: Operator, number: int | float) -> str:
             bound = math.floor(number) if op in ("<=", ">") else math.ceil(number)
             return _and(_is_integer(v), f"coalesce({_integer(v)} {op} {bound}, false)")
         number = int(number)
-    if abs(number) >= 2**127:
-        # Beyond HUGEINT, where the integers SQL reads stop: every one of them is on one side.
+    if abs(number) >= v.dialect.integer_limit:
+        # Beyond the integer type, where the integers SQL reads stop: all are on one side.
         holds = op in ("<", "<=", "!=") if number > 0 else op in (">", ">=", "!=")
         return _is_integer(v) if holds else "false"
     sql_op = "<>" if op == "!=" else op
@@ -216,13 +219,12 @@ def _number_equals_text(v: Value, needle: str) -> str:
     return _and(_is_decimal(v), f"{_double(v)} = {_double_literal(number)}")
 
 
-def _text_test(match: str, subject: str, needle: str) -> str:
-    literal = quote(needle)
+def _text_test(dialect: Dialect, match: str, subject: str, needle: str) -> str:
     if match == "prefix":
-        return f"starts_with({subject}, {literal})"
+        return dialect.prefix(subject, needle)
     if match == "suffix":
-        return f"ends_with({subject}, {literal})"
-    return f"contains({subject}, {literal})"
+        return dialect.suffix(subject, needle)
+    return dialect.contains(subject, needle)
 
 
 def _string(v: Value, op: Operator, value: StringValue, schema: Schema) -> str:
@@ -237,14 +239,14 @@ def _string(v: Value, op: Operator, value: StringValue, schema: Schema) -> str:
         if negate:
             return _or(strings, _and(_is_number(v), _not(numbers)))
         return _or(strings, numbers)
-    strings = _text_test(match, v.text, needle)
+    strings = _text_test(v.dialect, match, v.text, needle)
     if not could_be_in_number_text(needle):
         # No number's text can hold it: numbers never match `=`, always match `!=`.
         if negate:
             return _or(_and(_is_string(v), _not(strings)), _is_number(v))
         return _and(_is_string(v), strings)
-    integers = _text_test(match, v.text, needle)
-    decimals = _text_test(match, schema.double_text(v), needle)
+    integers = _text_test(v.dialect, match, v.text, needle)
+    decimals = _text_test(v.dialect, match, schema.double_text(v), needle)
     if negate:
         return _or(
             _and(_is_string(v), _not(strings)),
@@ -296,8 +298,12 @@ def _expr(expr: JsonExpr, schema: Schema) -> str:
                 "IS FALSE": "'BOOLEAN'",
             }.get(expr.kind)
             if kind is None:
+                if v.no_exists_check:
+                    raise Unsupported(f"{expr.selector.text} NOT EXISTS ({v.no_exists_check})")
                 return f"({v.type} IS NULL)"
             if expr.kind == "IS NULL":
+                if v.no_null_check:
+                    raise Unsupported(f"{expr.selector.text} IS NULL ({v.no_null_check})")
                 return f"coalesce({v.type} = 'NULL', false)"
             truth = "'true'" if expr.kind == "IS TRUE" else "'false'"
             return f"coalesce({v.type} = 'BOOLEAN' AND {v.text} = {truth}, false)"
@@ -355,70 +361,3 @@ def compile_condition(event: str, pattern: str, schema: Schema) -> str:
         return _expr(syntax.expr, schema)
     except Unsupported as err:
         raise SqlUnsupported(event, err.construct) from None
-
-
-# --- regexes ------------------------------------------------------------------------------
-
-
-def re2_source(source: str) -> str:
-    """The pattern's regex for RE2, meaning what Python's `re` (and Java) make of it.
-
-    `$` outside a class also holds before a final newline in Python and Java, at the very end
-    only in RE2: it becomes `(?:\\n?\\z)`. Escapes and classes mean the same in both for the
-    characters AWS allows (no parentheses, nothing multi-byte).
-    """
-    out: list[str] = []
-    i, in_class = 0, False
-    while i < len(source):
-        char = source[i]
-        if char == "\\" and i + 1 < len(source):
-            out.append(source[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            if char == "]" and not (out and out[-1] in ("[", "[^")):
-                in_class = False
-            out.append(char)
-        elif char == "[":
-            in_class = True
-            if source[i + 1 : i + 2] == "^":
-                out.append("[^")
-                i += 2
-                continue
-            out.append(char)
-        elif char == "$":
-            out.append(r"(?:\n?\z)")
-        else:
-            out.append(char)
-        i += 1
-    return "".join(out)
-
-
-def duckdb_double_text(x: str) -> str:
-    """DuckDB SQL for the Java `Double.toString` of the DOUBLE `x` (finite, as JSON holds)."""
-    a = f"abs({x})"
-    r = f"CAST({a} AS VARCHAR)"
-    # Mantissa digits without the point and without leading or trailing zeros, and the decimal
-    # exponent of the first of them.
-    mantissa = f"regexp_extract({r}, '^([0-9.]+)', 1)"
-    exp_part = f"coalesce(TRY_CAST(regexp_extract({r}, 'e([-+]?[0-9]+)$', 1) AS INTEGER), 0)"
-    int_part = f"split_part({mantissa}, '.', 1)"
-    all_digits = f"replace({mantissa}, '.', '')"
-    lead = f"(length({all_digits}) - length(ltrim({all_digits}, '0')))"
-    digits = f"rtrim(ltrim({all_digits}, '0'), '0')"
-    exponent = f"CAST({exp_part} + length({int_part}) - 1 - {lead} AS INTEGER)"
-    plain = (
-        f"CASE WHEN {exponent} >= 0 THEN "
-        f"rpad(substr({digits}, 1, {exponent} + 1), {exponent} + 1, '0') || '.' || "
-        f"coalesce(nullif(substr({digits}, {exponent} + 2), ''), '0') "
-        f"ELSE '0.' || repeat('0', CAST(-{exponent} - 1 AS BIGINT)) || {digits} END"
-    )
-    scientific = (
-        f"substr({digits}, 1, 1) || '.' || coalesce(nullif(substr({digits}, 2), ''), '0') || "
-        f"'E' || CAST({exponent} AS VARCHAR)"
-    )
-    body = (
-        f"CASE WHEN {a} = 0 THEN '0.0' WHEN {a} >= 0.001 AND {a} < 10000000 THEN {plain} "
-        f"ELSE {scientific} END"
-    )
-    return f"(CASE WHEN signbit({x}) THEN '-' ELSE '' END || {body})"

@@ -36,14 +36,8 @@ from trailwatch.replay.records import (
     input_files,
 )
 from trailwatch.replay.replayer import EventOutcome, ReplayResult
-from trailwatch.replay.sql.compiler import (
-    Unsupported,
-    Value,
-    compile_condition,
-    duckdb_double_text,
-    quote,
-    re2_source,
-)
+from trailwatch.replay.sql.compiler import Unsupported, Value, compile_condition
+from trailwatch.replay.sql.dialects import duckdb_double_text, quote, re2_source
 from trailwatch.spec.alarms import Alarm
 from trailwatch.spec.model import Deployment
 
@@ -278,12 +272,17 @@ def replay_duckdb(
     rows: list[tuple[Any, ...]] = []
     if files:
         rows = con.execute(replay_query(alarms, files, limits)).fetchall()
-    return _result(alarms, rows, stats, time.perf_counter() - started)
+    return replay_result(alarms, rows, stats, time.perf_counter() - started)
 
 
-def _result(
-    alarms: Sequence[Alarm], rows: list[tuple[Any, ...]], stats: ReadStats, elapsed: float
+def replay_result(
+    alarms: Sequence[Alarm],
+    rows: list[tuple[Any, ...]],
+    stats: ReadStats,
+    elapsed: float,
+    engine: str = "duckdb",
 ) -> ReplayResult:
+    """The replay's result from the rows of `replay_query` (or `athena_query`, same shape)."""
     simulations = [AlarmSimulation(alarm.settings) for alarm in alarms]
     untimed = [0] * len(alarms)
     records = incomplete = 0
@@ -334,6 +333,6 @@ def _result(
         incomplete=stats.incomplete,
         ignored=stats.ignored,
         ignore_reasons=tuple(stats.ignored_reasons),
-        engine="duckdb",
+        engine=engine,
         elapsed_s=elapsed,
     )
