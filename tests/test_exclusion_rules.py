@@ -545,3 +545,22 @@ def test_duckdb_and_parallel_replays_agree_under_rules(
     assert python["authorization-failures"] == 32
     assert {e.event_id: e.matches for e in replay_duckdb(paths, ruled).events} == python
     assert {e.event_id: e.matches for e in replay(paths, ruled, jobs=2).events} == python
+
+
+def test_rule_warning_on_an_event_without_controls_says_none_is_involved(tmp_path: Path) -> None:
+    plain = deployment_with(tmp_path / "plain", [])
+    start = first(catalog_records(plain), lambda r: r.get("eventName") == "StartInstances")
+    rule = {
+        "id": "scheduler",
+        "events": ["ec2-instance-changes"],
+        "match": {"event_name": "StartInstances"},
+        "reason": "the office-hours scheduler starts the fleet every morning",
+        "removes": [{"note": "a scheduled start", "record": start}],
+    }
+    deployment = deployment_with(tmp_path, [rule])
+    assert deployment.warnings == (
+        "exclusions.rules.scheduler drops records from ec2-instance-changes (the office-hours "
+        "scheduler starts the fleet every morning): the patterns are no longer the catalog's "
+        '(no compliance control names them); `trailwatch coverage` shows "exclusion added: '
+        'scheduler"',
+    )

@@ -297,11 +297,16 @@ def rule_warnings(deployment: Deployment) -> list[str]:
     for index, rule in enumerate(deployment.config.exclusions.rules):
         alarms = [changed[e] for e in rule.events if e in changed and rule in changed[e].rules]
         if alarms:
-            lost = "; ".join(f"{a.id}: {_controls(a) or 'no control'}" for a in alarms)
+            lost = "; ".join(f"{a.id}: {_controls(a)}" for a in alarms if _controls(a))
+            cost = (
+                f"the patterns are no longer the exact compliance text ({lost} fail)"
+                if lost
+                else "the patterns are no longer the catalog's (no compliance control names them)"
+            )
             found.append(
                 f"exclusions.rules.{rule.id} drops records from {', '.join(a.id for a in alarms)} "
-                f"({rule.reason}): the patterns are no longer the exact compliance text ({lost} "
-                f'fail); `trailwatch coverage` shows "exclusion added: {rule.id}"'
+                f'({rule.reason}): {cost}; `trailwatch coverage` shows "exclusion added: '
+                f'{rule.id}"'
             )
         dead = [e for e in rule.events if e not in changed]
         if dead:
