@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from trailwatch.inventory.model import LogGroup, MetricAlarm, MetricFilter, Trail
+from trailwatch.inventory.model import EventRule, LogGroup, MetricAlarm, MetricFilter, Trail
 
 # Finding kinds (stable: `--json` consumers match on them).
 NOT_DEPLOYED = "not-deployed"
@@ -30,6 +30,12 @@ ROUTE_DIFFERS = "route-differs"
 CHANNEL_MISSING = "channel-missing"
 TRAIL = "trail"
 LOG_GROUP = "log-group"
+RULE_MISSING = "rule-missing"
+RULE_DISABLED = "rule-disabled"
+RULE_PATTERN_DIFFERS = "rule-pattern-differs"
+EXTRA_RULE = "extra-rule"
+TARGET_MISSING = "event-target-missing"
+TARGET_EXTRA = "event-target-extra"
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,25 @@ class EventView:
             "event_id": self.event_id,
             "filter": self.filter.to_json() if self.filter else None,
             "alarm": self.alarm.to_json() if self.alarm else None,
+            "pattern_exact": self.pattern_exact,
+        }
+
+
+@dataclass(frozen=True)
+class RuleView:
+    """An event's EventBridge rule in state, the channels its targets reach, and whether its
+    pattern is the synthesized one (None: no synthesized stack to compare with)."""
+
+    event_id: str
+    rule: EventRule | None
+    channels: tuple[str, ...]
+    pattern_exact: bool | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "rule": self.rule.to_json() if self.rule else None,
+            "channels": list(self.channels),
             "pattern_exact": self.pattern_exact,
         }
 
@@ -87,6 +112,8 @@ class StackReport:
     events: tuple[EventView, ...]
     findings: tuple[Finding, ...]
     channels: tuple[ChannelView, ...] = ()
+    # Each event's EventBridge rule (the per-event path), when the stack has any.
+    rules: tuple[RuleView, ...] = ()
 
     @property
     def drift(self) -> bool:
@@ -106,6 +133,7 @@ class StackReport:
             "subscriptions": list(self.subscriptions),
             "channels": [c.to_json() for c in self.channels],
             "events": [e.to_json() for e in self.events],
+            "rules": [r.to_json() for r in self.rules],
             "findings": [f.to_json() for f in self.findings],
         }
 
