@@ -39,11 +39,11 @@ class RuleCheck:
         rule = self.rules.get(event_id)
         if rule is None:
             return RuleVerdict(None, None, NO_EVENTS_PATH)
+        if not rule.enabled:
+            return RuleVerdict(rule.name, False, f"rule {rule.name} is {rule.state}")
         answer = self.events.test_event_pattern(
             EventPattern=rule.event_pattern, Event=json.dumps(envelope(record), default=str)
         )
         matched = answer.get("Result") is True
-        if not rule.enabled:
-            return RuleVerdict(rule.name, False, f"rule {rule.name} is {rule.state}")
         note = "" if matched else f"rule {rule.name}'s pattern does not match the record"
         return RuleVerdict(rule.name, matched, note)

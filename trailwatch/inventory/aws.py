@@ -168,7 +168,9 @@ def read_subscriptions(sns: Any) -> tuple[Subscription, ...]:
 
 
 def read_event_rules(events: Any, name_prefix: str) -> tuple[EventRule, ...]:
-    """The default bus's rules whose name starts with `name_prefix` (ListRules' NamePrefix)."""
+    """The default bus's rules whose name starts with `name_prefix` (ListRules' NamePrefix;
+    every rule when it is empty, which ListRules refuses as a prefix)."""
+    params = {"NamePrefix": name_prefix} if name_prefix else {}
     return tuple(
         EventRule(
             name=rule["Name"],
@@ -177,7 +179,7 @@ def read_event_rules(events: Any, name_prefix: str) -> tuple[EventRule, ...]:
             description=rule.get("Description", ""),
             arn=rule.get("Arn", ""),
         )
-        for rule in _pages(events, "list_rules", "Rules", NamePrefix=name_prefix)
+        for rule in _pages(events, "list_rules", "Rules", **params)
     )
 
 
