@@ -329,3 +329,55 @@ def test_the_path_column_names_the_alarm_the_rule_or_both() -> None:
     disabled = state(edit(state_values(), "event_rule_vpc_changes", state="DISABLED"))
     assert delivery_path(MET, disabled, "vpc-changes") == "alarm"
     assert delivery_path(MET, with_rules, None) == ""
+
+
+def test_coverage_of_a_synthesized_stack_with_rules_shows_both_paths(default_synth: Any) -> None:
+    from tests.event_rule_stacks import synth_resources
+    from trailwatch.audit.coverage import assess
+    from trailwatch.spec.frameworks import load_frameworks
+
+    deployment = load_deployment(default_synth.workdir / "trailwatch.yaml")
+    document = default_synth.stack("trailwatch-primary")
+    rules = synth_resources({"vpc-changes": PATTERNS["vpc-changes"]})
+    for kind in (RULE, TARGET):
+        document["resource"][kind] = rules[kind]
+    stack = inventory_of_synth(document, "trailwatch-primary")
+    report = assess(deployment, [stack], load_frameworks())
+    paths = {
+        c.control.event_id: c.path
+        for f in report.frameworks
+        if f.spec.id == "security-hub"
+        for c in f.controls
+    }
+    assert paths["vpc-changes"] == "both"
+    assert paths["nacl-changes"] == "alarm"
+    assert paths[None] == ""
+
+
+def test_trailwatch_state_lists_the_rules_and_their_drift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    from tests.helpers import default_config
+    from tests.test_json_schema import check_stack
+    from trailwatch.cli import main
+
+    monkeypatch.delenv("TRAILWATCH_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("CDKTF_OUTDIR", str(tmp_path / "cdktf.out"))
+    config = tmp_path / "trailwatch.yaml"
+    config.write_text(yaml.safe_dump(default_config()))
+    values = edit(state_values(), "event_rule_vpc_changes", state="DISABLED", is_enabled=False)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "trailwatch-primary.tfstate").write_text(json.dumps(state_file(values)))
+    code = main(["state", "--json", "--target", "primary", "--config", str(config)])
+    [stack] = json.loads(capsys.readouterr().out)["stacks"]
+    assert code == 1
+    check_stack(stack)
+    assert [r["event_id"] for r in stack["rules"]] == sorted(PATTERNS)
+    assert [r["pattern_exact"] for r in stack["rules"]] == [None, None, None]  # no synth here
+    assert {f["kind"] for f in stack["findings"]} >= {RULE_DISABLED}
+    main(["state", "--target", "primary", "--config", str(config)])
+    out = capsys.readouterr().out
+    assert "EventBridge rules (per-event messages)" in out
+    assert "trailwatch-vpc-changes" in out and "DISABLED" in out

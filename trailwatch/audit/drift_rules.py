@@ -48,7 +48,7 @@ def rule_views(
     """Every event rule of synth (or, without synth, of state) as state holds it, and drift."""
     events = [r.event_id for r in (expected or actual).event_rules if r.event_id]
     views, findings = [], []
-    for event_id in dict.fromkeys(events):
+    for event_id in sorted(set(events)):
         view, found = _rule_view(event_id, expected, actual)
         views.append(view)
         findings += found
