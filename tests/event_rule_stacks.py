@@ -62,7 +62,7 @@ PATTERNS: dict[str, dict[str, Any]] = {
     },
 }
 CHANNELS = ("default",)
-TEMPLATE = '"<title>: <eventName> by <actor> from <sourceIP>"'
+TEMPLATE = '"<eventName> by <actor> from <sourceIP>"'
 INPUT_PATHS = {
     "actor": "$.detail.userIdentity.arn",
     "eventName": "$.detail.eventName",
