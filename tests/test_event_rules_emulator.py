@@ -179,3 +179,10 @@ def test_the_drill_checks_each_call_against_the_deployed_rule(lab: Any, lab_rule
     assert others and all(
         r["rule_matched"] is None and r["rule_note"] == NO_EVENTS_PATH for r in others
     )
+
+
+def test_a_pattern_eventbridge_refuses_fails_that_event_only(events: Any, catalog: Any) -> None:
+    record = catalog["vpc-changes"].samples.match[0].record
+    broken = EventRule(name="trailwatch-vpc-changes", event_pattern="{not json", state="ENABLED")
+    verdict = RuleCheck(events, [broken]).judge("vpc-changes", record)
+    assert verdict.matched is False and verdict.note.startswith("TestEventPattern failed: ")

@@ -41,9 +41,15 @@ class RuleCheck:
             return RuleVerdict(None, None, NO_EVENTS_PATH)
         if not rule.enabled:
             return RuleVerdict(rule.name, False, f"rule {rule.name} is {rule.state}")
-        answer = self.events.test_event_pattern(
-            EventPattern=rule.event_pattern, Event=json.dumps(envelope(record), default=str)
-        )
+        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+        try:
+            answer = self.events.test_event_pattern(
+                EventPattern=rule.event_pattern, Event=json.dumps(envelope(record), default=str)
+            )
+        except (BotoCoreError, ClientError) as err:
+            # One event's failed check is that event's failure, not the end of the drill.
+            return RuleVerdict(rule.name, False, f"TestEventPattern failed: {err}")
         matched = answer.get("Result") is True
         note = "" if matched else f"rule {rule.name}'s pattern does not match the record"
         return RuleVerdict(rule.name, matched, note)
