@@ -381,3 +381,22 @@ def test_trailwatch_state_lists_the_rules_and_their_drift(
     out = capsys.readouterr().out
     assert "EventBridge rules (per-event messages)" in out
     assert "trailwatch-vpc-changes" in out and "DISABLED" in out
+
+
+def test_a_rule_pattern_known_only_at_apply_is_checked_by_hand(catalog: Any) -> None:
+    before = rule_values("vpc-changes")
+    after = {k: v for k, v in before.items() if k != "event_pattern"}
+    change = plan_change(RULE, "event_rule_vpc_changes", ["update"], before, after)
+    change["change"]["after_unknown"] = {"event_pattern": True}
+    assert reviewed(catalog, change) == [
+        (
+            "weakening",
+            "EventBridge rule pattern of vpc-changes changed: the new pattern is known at "
+            "apply; check it by hand",
+        )
+    ]
+    older = {**before, "state": None, "is_enabled": False}
+    disabled = plan_change(RULE, "event_rule_vpc_changes", ["update"], before, older)
+    assert reviewed(catalog, disabled) == [
+        ("weakening", "EventBridge rule of vpc-changes disabled (DISABLED): it sends nothing")
+    ]
