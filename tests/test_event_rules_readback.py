@@ -31,7 +31,7 @@ from trailwatch.audit.drift_report import (
 )
 from trailwatch.audit.drift_rules import rule_views
 from trailwatch.audit.plan import parse_plan, review
-from trailwatch.eventbridge.envelope import envelope
+from trailwatch.eventbridge.envelope import wrap
 from trailwatch.eventbridge.matching import event_matcher
 from trailwatch.inventory.model import Inventory
 from trailwatch.inventory.resources import build_inventory
@@ -95,15 +95,18 @@ def test_the_envelope_is_what_cloudtrail_sends_to_eventbridge(
     shared_records: list[dict[str, Any]],
 ) -> None:
     sign_in = next(r for r in shared_records if r.get("eventName") == "ConsoleLogin")
-    event = envelope(sign_in)
+    event = wrap(sign_in)
     assert event["detail-type"] == "AWS Console Sign In via CloudTrail"
     assert event["source"] == "aws.signin"
-    assert event["id"] == sign_in["eventID"] and event["time"] == sign_in["eventTime"]
+    assert event["id"] and event["id"] == wrap(dict(sign_in))["id"]  # the same record, same id
+    assert event["time"] == sign_in["eventTime"] and event["version"] == "0"
     assert event["region"] == sign_in["awsRegion"] and event["detail"] == sign_in
+    odd = next(r for r in shared_records if r.get("eventType") == "AwsConsoleSignin")
+    assert wrap(odd)["detail-type"] == "AWS Console Sign In via CloudTrail"
     call = next(r for r in shared_records if r.get("eventName") == "AuthorizeSecurityGroupIngress")
-    assert envelope(call)["detail-type"] == "AWS API Call via CloudTrail"
-    assert envelope(call)["source"] == "aws.ec2"
-    assert envelope(call)["account"] == call["recipientAccountId"]
+    assert wrap(call)["detail-type"] == "AWS API Call via CloudTrail"
+    assert wrap(call)["source"] == "aws.ec2"
+    assert wrap(call)["account"] == call["recipientAccountId"]
 
 
 # --- the inventory -------------------------------------------------------------------------
@@ -399,4 +402,33 @@ def test_a_rule_pattern_known_only_at_apply_is_checked_by_hand(catalog: Any) -> 
     disabled = plan_change(RULE, "event_rule_vpc_changes", ["update"], before, older)
     assert reviewed(catalog, disabled) == [
         ("weakening", "EventBridge rule of vpc-changes disabled (DISABLED): it sends nothing")
+    ]
+
+
+def test_a_rule_that_stops_seeing_read_only_calls_is_drift_and_a_weakening(catalog: Any) -> None:
+    from trailwatch.audit.drift_report import RULE_STATE_DIFFERS
+    from trailwatch.inventory.model import ALL_MANAGEMENT_EVENTS
+
+    # root-account-usage matches read-only calls too: its rule takes every management event.
+    document = synth_document()
+    rules = document["resource"][RULE]
+    rules["event_rule_root_account_usage"]["state"] = ALL_MANAGEMENT_EVENTS
+    expected = inventory_of_synth(document, "trailwatch-primary")
+    _, findings = rule_views(expected, state())
+    assert [(f.kind, f.message) for f in findings] == [
+        (
+            RULE_STATE_DIFFERS,
+            "event root-account-usage: EventBridge rule trailwatch-root-account-usage is "
+            f"ENABLED, the synthesized one {ALL_MANAGEMENT_EVENTS}",
+        )
+    ]
+    before = rule_values("root-account-usage", state=ALL_MANAGEMENT_EVENTS)
+    after = {**before, "state": "ENABLED"}
+    change = plan_change(RULE, "event_rule_root_account_usage", ["update"], before, after)
+    assert reviewed(catalog, change) == [
+        (
+            "weakening",
+            "EventBridge rule of root-account-usage state "
+            f"{ALL_MANAGEMENT_EVENTS} → ENABLED: it no longer sees read-only calls",
+        )
     ]

@@ -17,6 +17,7 @@ from trailwatch.audit.drift_report import (
     RULE_DISABLED,
     RULE_MISSING,
     RULE_PATTERN_DIFFERS,
+    RULE_STATE_DIFFERS,
     TARGET_EXTRA,
     TARGET_MISSING,
     Finding,
@@ -84,6 +85,15 @@ def _rule_view(
                 RULE_DISABLED,
                 event_id,
                 f"event {event_id}: EventBridge rule {rule.name} is {rule.state}: it sends nothing",
+            )
+        )
+    elif want is not None and rule.state != want.state:
+        findings.append(
+            Finding(
+                RULE_STATE_DIFFERS,
+                event_id,
+                f"event {event_id}: EventBridge rule {rule.name} is {rule.state}, the "
+                f"synthesized one {want.state}",
             )
         )
     if want is not None and not exact:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from trailwatch.eventbridge.envelope import envelope
+from trailwatch.eventbridge.envelope import wrap
 from trailwatch.inventory.model import EventRule
 
 NO_EVENTS_PATH = "no events path"
@@ -45,7 +45,7 @@ class RuleCheck:
 
         try:
             answer = self.events.test_event_pattern(
-                EventPattern=rule.event_pattern, Event=json.dumps(envelope(record), default=str)
+                EventPattern=rule.event_pattern, Event=json.dumps(wrap(dict(record)), default=str)
             )
         except (BotoCoreError, ClientError) as err:
             # One event's failed check is that event's failure, not the end of the drill.

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from trailwatch.eventbridge.envelope import envelope
+from trailwatch.eventbridge.envelope import wrap
 
 
 class EventMatcher(Protocol):
@@ -27,7 +27,7 @@ class _MotoPattern:
 
     def matches(self, record: Mapping[str, Any]) -> bool:
         # moto types the event as its own TypedDict; the envelope has exactly its keys.
-        return bool(self._pattern.matches_event(envelope(record)))  # type: ignore[arg-type]
+        return bool(self._pattern.matches_event(wrap(dict(record))))  # type: ignore[arg-type]
 
 
 def event_matcher(pattern: str | Mapping[str, Any]) -> EventMatcher:

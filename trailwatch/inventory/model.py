@@ -194,6 +194,10 @@ class ChatChannel:
         }
 
 
+# The rule state that also matches read-only management calls (Describe*, Get*, List*).
+ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+
+
 @dataclass(frozen=True)
 class EventRule:
     """An EventBridge rule: the event pattern (JSON text, as Terraform and AWS hold it)."""

@@ -1,6 +1,8 @@
 """Rules for the per-event path: EventBridge rules and their targets (one per routed channel).
 
-A rule destroyed or disabled, or a target destroyed, stops an event's messages: a weakening.
+A rule destroyed or disabled, or a target destroyed, stops an event's messages: a weakening;
+so does a rule leaving ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (only that state sees
+read-only calls, which authorization failures and root usage include).
 A rule whose new pattern no longer matches a catalog sample the old one matched is narrowed:
 a weakening too (`rule_pattern`, judged by moto's EventBridge matcher over the samples in
 CloudTrail's EventBridge envelope). A rule or target created strengthens the alerting: it is
@@ -15,6 +17,7 @@ from trailwatch.audit.plan.masking import Hidden, show
 from trailwatch.audit.plan.parse import ResourceChange
 from trailwatch.audit.plan.pattern_review import Evidence
 from trailwatch.audit.plan.rules_common import Flag, changed_to
+from trailwatch.inventory.model import ALL_MANAGEMENT_EVENTS
 from trailwatch.inventory.resources import Resource, event_rule
 from trailwatch.spec import naming
 
@@ -37,6 +40,11 @@ def rule(c: ResourceChange) -> Iterator[Flag]:
     known = c.known("state") if c.after.get("state") else c.known("is_enabled")
     if before.enabled and known and not after.enabled:
         yield "weakening", f"{what} disabled ({after.state}): it sends nothing"
+    elif known and before.state == ALL_MANAGEMENT_EVENTS and after.state != before.state:
+        yield (
+            "weakening",
+            f"{what} state {before.state} → {after.state}: it no longer sees read-only calls",
+        )
     if c.action == "replace":
         yield "review", f"{what} recreated: no messages between its destroy and create"
 
