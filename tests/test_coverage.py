@@ -171,6 +171,7 @@ def test_json_shape(default_synth: Synth, capsys: pytest.CaptureFixture[str]) ->
         "status": "met",
         "claimed": True,
         "reasons": [],
+        "path": "alarm",
         "stacks": {
             "trailwatch-primary": {"status": "met", "reason": None, "detail": None},
             "trailwatch-eu": {
@@ -183,6 +184,7 @@ def test_json_shape(default_synth: Synth, capsys: pytest.CaptureFixture[str]) ->
     }
     retention = framework["controls"][15]
     assert retention["id"] == "CloudWatch.16" and retention["event"] is None
+    assert retention["path"] == ""
 
 
 def test_markdown_table_has_a_row_per_control(
@@ -191,8 +193,9 @@ def test_markdown_table_has_a_row_per_control(
     code, out, _ = coverage(default_synth, "--markdown", capsys=capsys)
     rows = out.strip().splitlines()
     assert code == 0
-    assert rows[0] == "| Framework | Control | Event | Met | Why not |"
-    assert "| Security Hub | CloudWatch.13 | route-table-changes | met |  |" in rows
+    assert rows[0] == "| Framework | Control | Event | Met | Path | Why not |"
+    assert "| Security Hub | CloudWatch.13 | route-table-changes | met | alarm |  |" in rows
+    assert "| Security Hub | CloudWatch.15 | every alarm / log group | met |  |  |" in rows
     assert len(rows) == 2 + 14 + 15 + 17 + 19
 
 

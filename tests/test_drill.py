@@ -522,7 +522,16 @@ TARGET_KEYS = {
     "leftovers_removed",
     "alarms",
 }
-RESULT_KEYS = {"event_id", "call", "filter_name", "matched", "note"}
+RESULT_KEYS = {
+    "event_id",
+    "call",
+    "filter_name",
+    "matched",
+    "note",
+    "rule_name",
+    "rule_matched",
+    "rule_note",
+}
 NOT_DRILLABLE_KEYS = {"event_id", "reason", "replay"}
 ALARM_KEYS = {"event_id", "alarm_name", "state"}
 

@@ -95,7 +95,16 @@ TUNE_METRIC_KEYS = {
 # trailwatch coverage --json
 COVERAGE_KEYS = {"profile", "stacks", "ok", "claimed_frameworks", "frameworks"}
 COVERAGE_FRAMEWORK_KEYS = {"id", "title", "profile", "claimed", "met", "total", "controls"}
-COVERAGE_CONTROL_KEYS = {"id", "title", "event", "status", "claimed", "reasons", "stacks"}
+COVERAGE_CONTROL_KEYS = {
+    "id",
+    "title",
+    "event",
+    "status",
+    "claimed",
+    "reasons",
+    "path",
+    "stacks",
+}
 COVERAGE_VERDICT_KEYS = {"status", "reason", "detail"}
 
 # trailwatch state --json
@@ -113,8 +122,11 @@ STATE_STACK_KEYS = {
     "subscriptions",
     "channels",
     "events",
+    "rules",
     "findings",
 }
+STATE_RULE_VIEW_KEYS = {"event_id", "rule", "channels", "pattern_exact"}
+STATE_RULE_KEYS = {"name", "event_pattern", "state", "description"}
 STATE_TRAIL_KEYS = {
     "name",
     "multi_region",
@@ -357,6 +369,10 @@ def check_stack(stack: dict[str, Any]) -> None:
         assert set(finding) == STATE_FINDING_KEYS
     for channel in stack["channels"]:
         assert set(channel) == STATE_CHANNEL_KEYS
+    for view in stack["rules"]:
+        assert set(view) == STATE_RULE_VIEW_KEYS
+        if view["rule"] is not None:
+            assert set(view["rule"]) == STATE_RULE_KEYS
 
 
 def test_state_of_an_undeployed_config(

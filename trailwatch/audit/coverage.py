@@ -3,8 +3,10 @@
 `trailwatch coverage` judges what would be deployed: the metric filters, alarms and log groups in
 `cdktf.out/stacks/*/cdk.tf.json`, against `frameworks.yaml` (which control needs what) and the
 event catalog (the exact texts). Each stack is judged on its own, and a control is met when every
-stack meets it. The config model is used only to explain a miss (event disabled, variant pattern,
-wrong profile, exclusion added, stale synth, shadow alarm); it never makes a control pass.
+stack meets it. Each event's control also says which path covers the event (`delivery_path`:
+the alarm, the EventBridge rule, both). The config model is used only to explain a miss (event
+disabled, variant pattern, wrong profile, exclusion added, stale synth, shadow alarm); it never
+makes a control pass.
 
 What a config claims: every control of the frameworks its `pattern_profile` is for (securityhub:
 CIS v1.2, CIS v1.4+ and Security Hub; prowler: Prowler). That includes the controls of events the
@@ -20,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -229,6 +231,20 @@ def judge_resources(control: Control, stack: Inventory, shadows: Collection[str]
     return _missed("no KMS key", ", ".join(plain)) if plain else MET
 
 
+def delivery_path(verdict: Verdict, stack: Inventory, event_id: str | None) -> str:
+    """Which path tells someone about the control's event in a stack: its alarm (the control is
+    met), its EventBridge rule (enabled, with a target), both, or none ("-"). The rule never
+    makes a control met: the frameworks ask for a metric filter and an alarm."""
+    if event_id is None:
+        return ""
+    rule = stack.rule_of_event(event_id)
+    events = rule is not None and rule.enabled and bool(stack.targets_of(rule))
+    alarm = verdict.status == "met"
+    return {(True, True): "both", (True, False): "alarm", (False, True): "events"}.get(
+        (alarm, events), "-"
+    )
+
+
 # -- the report -------------------------------------------------------------------------------
 
 
@@ -237,6 +253,16 @@ class ControlResult:
     control: Control
     claimed: bool
     verdicts: dict[str, Verdict]
+    # Per stack: "alarm", "events", "both" or "-" (`delivery_path`); "" for resource rules.
+    paths: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        """The path that covers the control's event, or each stack's when they differ."""
+        found = set(self.paths.values())
+        if len(found) <= 1:
+            return found.pop() if found else ""
+        return "; ".join(f"{stack}: {path}" for stack, path in self.paths.items())
 
     @property
     def status(self) -> Status:
@@ -257,6 +283,7 @@ class ControlResult:
             "status": self.status,
             "claimed": self.claimed,
             "reasons": sorted({v.reason for _, v in self.misses()}),
+            "path": self.path,
             "stacks": {stack: v.to_json() for stack, v in self.verdicts.items()},
         }
 
@@ -328,7 +355,8 @@ def assess(
                 else:
                     verdicts[stack.stack] = judge_pattern(control, stack, deployment)
             _credit_multi_region_stacks(verdicts, stacks)
-            controls.append(ControlResult(control, claimed, verdicts))
+            paths = {s.stack: delivery_path(verdicts[s.stack], s, control.event_id) for s in stacks}
+            controls.append(ControlResult(control, claimed, verdicts, paths))
         results.append(FrameworkResult(spec, claimed, tuple(controls)))
     return CoverageReport(deployment.profile, tuple(s.stack for s in stacks), tuple(results))
 

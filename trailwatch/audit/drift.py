@@ -4,7 +4,8 @@
 `trailwatch.inventory.state.read_state` read into a `StackReport` with the trail, the log group,
 each event's filter and alarm, and every `Finding` of drift. Patterns are compared
 whitespace-exact: the catalog's text is the compliance text, and a finding says when only
-whitespace differs. `orphan(inventory, target)` reports a stack no target names any more.
+whitespace differs. EventBridge rules are compared with the synthesized stack when one is
+given (`drift_rules`). `orphan(inventory, target)` reports a stack no target names any more.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from trailwatch.audit.drift_report import (
     OrphanReport,
     StackReport,
 )
+from trailwatch.audit.drift_rules import rule_views
 from trailwatch.inventory.model import Inventory
 from trailwatch.spec.model import Deployment
 from trailwatch.spec.targets import Target
@@ -49,8 +51,10 @@ def compare(
     *,
     source: str = "",
     refreshed: bool = False,
+    expected: Inventory | None = None,
 ) -> StackReport:
-    """What state holds for a target, and every difference from the model."""
+    """What state holds for a target, and every difference from the model; `expected` (the
+    target's synthesized stack) is what the EventBridge rules are compared with."""
     stack = deployment.stack_name(target)
     if inventory is not None and not source:
         source = inventory.source
@@ -84,6 +88,8 @@ def compare(
         if view.alarm:
             used_alarms.add(view.alarm.name)
     findings += leftover_findings(filters, alarms, used_filters, used_alarms)
+    rules, rule_findings = rule_views(expected, inventory)
+    findings += rule_findings
     return StackReport(
         stack=stack,
         target=target.name,
@@ -98,4 +104,5 @@ def compare(
         events=tuple(events),
         findings=tuple(findings),
         channels=tuple(channels),
+        rules=rules,
     )

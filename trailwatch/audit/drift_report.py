@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from trailwatch.inventory.model import LogGroup, MetricAlarm, MetricFilter, Trail
+from trailwatch.inventory.model import EventRule, LogGroup, MetricAlarm, MetricFilter, Trail
 
 # Finding kinds (stable: `--json` consumers match on them).
 NOT_DEPLOYED = "not-deployed"
@@ -30,6 +30,13 @@ ROUTE_DIFFERS = "route-differs"
 CHANNEL_MISSING = "channel-missing"
 TRAIL = "trail"
 LOG_GROUP = "log-group"
+RULE_MISSING = "rule-missing"
+RULE_DISABLED = "rule-disabled"
+RULE_PATTERN_DIFFERS = "rule-pattern-differs"
+RULE_STATE_DIFFERS = "rule-state-differs"
+EXTRA_RULE = "extra-rule"
+TARGET_MISSING = "event-target-missing"
+TARGET_EXTRA = "event-target-extra"
 
 # What `trailwatch state` says of a shadow alarm deployed as such (not drift).
 SHADOW_STATUS = "shadow: actions off, CloudWatch.17 not met"
@@ -65,6 +72,25 @@ class EventView:
             "pattern_exact": self.pattern_exact,
             "shadow": self.shadow,
             "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class RuleView:
+    """An event's EventBridge rule in state, the channels its targets reach, and whether its
+    pattern is the synthesized one (None: no synthesized stack to compare with)."""
+
+    event_id: str
+    rule: EventRule | None
+    channels: tuple[str, ...]
+    pattern_exact: bool | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "rule": self.rule.to_json() if self.rule else None,
+            "channels": list(self.channels),
+            "pattern_exact": self.pattern_exact,
         }
 
 
@@ -105,6 +131,8 @@ class StackReport:
     events: tuple[EventView, ...]
     findings: tuple[Finding, ...]
     channels: tuple[ChannelView, ...] = ()
+    # Each event's EventBridge rule (the per-event path), when the stack has any.
+    rules: tuple[RuleView, ...] = ()
 
     @property
     def drift(self) -> bool:
@@ -124,6 +152,7 @@ class StackReport:
             "subscriptions": list(self.subscriptions),
             "channels": [c.to_json() for c in self.channels],
             "events": [e.to_json() for e in self.events],
+            "rules": [r.to_json() for r in self.rules],
             "findings": [f.to_json() for f in self.findings],
         }
 

@@ -82,14 +82,17 @@ def why_not(result: ControlResult) -> str:
 
 def markdown(report: CoverageReport) -> str:
     """One table of every framework's controls, for the README."""
-    lines = ["| Framework | Control | Event | Met | Why not |", "|---|---|---|---|---|"]
+    lines = [
+        "| Framework | Control | Event | Met | Path | Why not |",
+        "|---|---|---|---|---|---|",
+    ]
     for framework in report.frameworks:
         for result in framework.controls:
             control = result.control
             event = control.event_id or "every alarm / log group"
             lines.append(
                 f"| {framework.spec.title} | {control.id} | {event} | {result.status} "
-                f"| {why_not(result).replace('|', '/')} |"
+                f"| {result.path} | {why_not(result).replace('|', '/')} |"
             )
     return "\n".join(lines)
 
@@ -106,13 +109,14 @@ def show(report: CoverageReport) -> None:
             title=f"{framework.spec.title}: {framework.met}/{len(framework.controls)} met{claim}",
             title_justify="left",
         )
-        for column in ("control", "event", "status", "why not"):
+        for column in ("control", "event", "status", "path", "why not"):
             table.add_column(column, overflow="fold")
         for result in framework.controls:
             table.add_row(
                 result.control.id,
                 result.control.event_id or "",
                 f"[{STATUS_STYLE[result.status]}]{result.status}[/]",
+                result.path,
                 why_not(result),
             )
         console.print(table)

@@ -1,7 +1,8 @@
 """`trailwatch drill`: the lab's test section, automated and safe, against deployed targets.
 
-Exit 0 when every drillable event's deployed filter matched its calls' CloudTrail records, 1
-when one did not (or, with `--wait`, when an alarm did not reach ALARM in time).
+Exit 0 when every drillable event's deployed filter (and its EventBridge rule, where the target
+has one) matched its calls' CloudTrail records, 1 when one did not (or, with `--wait`, when an
+alarm did not reach ALARM in time).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             _print_drill(console, drill, waited=args.wait)
         _print_not_drillable(console, drills)
         console.print(
-            "[bold green]every drillable event's deployed filter matched[/]"
+            "[bold green]every drillable event's deployed filter (and rule) matched[/]"
             if ok
             else "[bold red]drill failed[/]: see the rows marked no"
         )
@@ -85,16 +86,20 @@ def _print_drill(console: Console, drill: TargetDrill, *, waited: bool) -> None:
     console.rule(f"[bold]drill {drill.target}[/] ({drill.region}, account {drill.account})")
     if drill.leftovers_removed:
         console.print(f"removed {drill.leftovers_removed} leftover(s) of an earlier drill")
-    table = Table(title=f"calls → deployed filters of {drill.log_group}")
-    for column in ("event", "call", "filter", "matched", "note"):
+    table = Table(title=f"calls → deployed filters of {drill.log_group} and EventBridge rules")
+    for column in ("event", "call", "filter", "matched", "rule", "rule matched", "note"):
         table.add_column(column, overflow="fold")
     for result in drill.results:
+        rule_matched = {True: "[green]yes[/]", False: "[red]no[/]", None: "-"}
+        notes = [n for n in (result.note, result.rule_note) if n]
         table.add_row(
             result.event_id,
             result.call,
             result.filter_name or "-",
             "[green]yes[/]" if result.matched else "[red]no[/]",
-            escape(result.note),
+            result.rule_name or "-",
+            rule_matched[result.rule_matched],
+            escape("; ".join(notes)),
         )
     console.print(table)
     if waited:

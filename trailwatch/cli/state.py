@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from trailwatch.audit.drift_report import EventView, OrphanReport, StackReport
+    from trailwatch.inventory.model import Inventory
+    from trailwatch.spec.model import Deployment
     from trailwatch.spec.targets import Target
 
 
@@ -50,7 +52,14 @@ def run(args: argparse.Namespace) -> int:
 
     def report(target: Target) -> StackReport:
         inventory, source = read_state(deployment, target, refresh=args.refresh)
-        return compare(deployment, target, inventory, source=source, refreshed=args.refresh)
+        return compare(
+            deployment,
+            target,
+            inventory,
+            source=source,
+            refreshed=args.refresh,
+            expected=_synthesized(deployment, target),
+        )
 
     # Refreshes run Terraform, seconds each: one thread per stack.
     with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
@@ -124,7 +133,39 @@ def _print_report(console: Console, report: StackReport) -> None:
             _actions(event) if alarm else "-",
         )
     console.print(table)
+    _print_rules(console, report)
     _print_findings(console, report)
+
+
+def _synthesized(deployment: Deployment, target: Target) -> Inventory | None:
+    """The target's synthesized stack, when there is one: what the EventBridge rules in state
+    are compared with (without it, only disabled rules and rules without targets are drift)."""
+    from trailwatch.inventory.synth import read_synth_stack
+
+    stack = deployment.stack_name(target)
+    path = deployment.outdir / "stacks" / stack / "cdk.tf.json"
+    return read_synth_stack(path, stack) if path.is_file() else None
+
+
+def _print_rules(console: Console, report: StackReport) -> None:
+    from rich.table import Table
+
+    if not report.rules:
+        return
+    table = Table(title="EventBridge rules (per-event messages)")
+    for column in ("event", "rule", "state", "pattern", "channels"):
+        table.add_column(column, overflow="fold")
+    for view in report.rules:
+        rule = view.rule
+        exact = {True: "synth", False: "[red]differs[/]", None: "-"}[view.pattern_exact]
+        table.add_row(
+            view.event_id,
+            rule.name if rule else "[red]missing[/]",
+            (rule.state if rule.enabled else f"[red]{rule.state}[/]") if rule else "-",
+            exact if rule else "-",
+            ", ".join(view.channels) or "[red]none[/]",
+        )
+    console.print(table)
 
 
 def _print_orphan(console: Console, report: OrphanReport) -> None:

@@ -5,8 +5,10 @@ it) its trail from AWS (`trailwatch.inventory.aws`), removes an earlier drill's 
 the exercises and deletes what they made (sweeping again on a failure). Which events are drilled
 comes from the event files: an event whose `drill.exercise` names an area that ran is judged on
 every call of that area its own (resolved) pattern matches, against the pattern deployed in the
-log group, with trailwatch's engine. No emulator evaluates filter patterns and a real alarm can
-take many minutes: the engine answers now, `wait_for_alarms` watches the real alarms after.
+log group, with trailwatch's engine, and against the event's deployed EventBridge rule, by
+EventBridge's TestEventPattern (`event_rules`). No emulator evaluates filter patterns and a
+real alarm can take many minutes: the engine answers now, `wait_for_alarms` watches the real
+alarms after.
 Every other enabled event is reported as not drillable, with the command that tests it on real
 records instead.
 """
@@ -15,16 +17,18 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from trailwatch.drill.clients import AwsClients, caller_identity
+from trailwatch.drill.event_rules import RuleCheck
 from trailwatch.drill.exercises import EXERCISES, Exercise, TrailExercise
 from trailwatch.drill.records import IAM, Call, Recorder
 from trailwatch.drill.sweep import sweep
 from trailwatch.errors import DrillError
 from trailwatch.inventory.aws import read_inventory
 from trailwatch.inventory.model import Inventory, MetricFilter, Trail
+from trailwatch.spec import naming
 from trailwatch.spec.alarms import Alarm
 from trailwatch.spec.catalog import EventDefinition
 from trailwatch.spec.model import Deployment
@@ -40,6 +44,15 @@ class CallResult:
     filter_name: str | None
     matched: bool
     note: str = ""
+    # The deployed EventBridge rule's verdict (TestEventPattern); None: no events path.
+    rule_name: str | None = None
+    rule_matched: bool | None = None
+    rule_note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """The filter matched, and so did the rule where the event has one."""
+        return self.matched and self.rule_matched is not False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +61,9 @@ class CallResult:
             "filter_name": self.filter_name,
             "matched": self.matched,
             "note": self.note,
+            "rule_name": self.rule_name,
+            "rule_matched": self.rule_matched,
+            "rule_note": self.rule_note,
         }
 
 
@@ -92,7 +108,7 @@ class TargetDrill:
 
     @property
     def ok(self) -> bool:
-        return all(r.matched for r in self.results)
+        return all(r.ok for r in self.results)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -222,7 +238,14 @@ def drill_target(deployment: Deployment, target: Target, clients: AwsClients) ->
         region=target.region,
         account=identity.account,
         log_group=log_group,
-        results=evaluate(deployment, target, recorder.calls, deployed.filters, ran),
+        results=evaluate(
+            deployment,
+            target,
+            recorder.calls,
+            deployed.filters,
+            ran,
+            rules=RuleCheck(clients("events"), deployed.event_rules),
+        ),
         not_drillable=not_drillable(deployment, unavailable, target),
         leftovers_removed=leftovers,
         records=tuple(c.record for c in recorder.calls),
@@ -238,6 +261,7 @@ def read_deployed(deployment: Deployment, target: Target, clients: AwsClients) -
         log_groups=[log_group],
         source=clients.endpoint_url or f"AWS {target.region}",
         trails=deployment.creates_trail(target),
+        event_rule_prefix=naming.event_rule_name(deployment.config.name_prefix, ""),
     )
     if inventory.log_group(log_group) is None:
         raise DrillError(
@@ -272,9 +296,11 @@ def evaluate(
     calls: Iterable[Call],
     filters: Iterable[MetricFilter],
     ran: Iterable[str],
+    rules: RuleCheck | None = None,
 ) -> tuple[CallResult, ...]:
     """Judge each call with the deployed filter of every event its exercise produces (by the
-    event file's `drill.exercise`) whose resolved pattern matches the call's record."""
+    event file's `drill.exercise`) whose resolved pattern matches the call's record, and with
+    the event's deployed EventBridge rule when `rules` is given."""
     from trailwatch.patterns import compile_pattern
 
     areas = set(ran)
@@ -296,7 +322,16 @@ def evaluate(
                 continue
             judged.add(alarm.id)
             metric = (deployment.config.namespace, alarm.metric_name)
-            results.append(_judge(target, alarm, call, deployed.get(metric), metric))
+            result = _judge(target, alarm, call, deployed.get(metric), metric)
+            if rules is not None:
+                verdict = rules.judge(alarm.id, call.record)
+                result = replace(
+                    result,
+                    rule_name=verdict.rule_name,
+                    rule_matched=verdict.matched,
+                    rule_note=verdict.note,
+                )
+            results.append(result)
     for alarm in drilled:
         if alarm.id not in judged:
             results.append(_no_call(deployment, alarm))

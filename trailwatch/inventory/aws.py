@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from trailwatch.inventory.model import (
+    EventRule,
+    EventTarget,
     Inventory,
     LogGroup,
     MetricAlarm,
@@ -165,6 +167,41 @@ def read_subscriptions(sns: Any) -> tuple[Subscription, ...]:
     )
 
 
+def read_event_rules(events: Any, name_prefix: str) -> tuple[EventRule, ...]:
+    """The default bus's rules whose name starts with `name_prefix` (ListRules' NamePrefix;
+    every rule when it is empty, which ListRules refuses as a prefix)."""
+    params = {"NamePrefix": name_prefix} if name_prefix else {}
+    return tuple(
+        EventRule(
+            name=rule["Name"],
+            event_pattern=rule.get("EventPattern", ""),
+            state=rule.get("State", "ENABLED"),
+            description=rule.get("Description", ""),
+            arn=rule.get("Arn", ""),
+        )
+        for rule in _pages(events, "list_rules", "Rules", **params)
+    )
+
+
+def read_event_targets(events: Any, rules: Iterable[EventRule]) -> tuple[EventTarget, ...]:
+    """The targets of each rule (ListTargetsByRule), their input transformer included."""
+    found = []
+    for rule in rules:
+        for target in _pages(events, "list_targets_by_rule", "Targets", Rule=rule.name):
+            transformer = target.get("InputTransformer") or {}
+            paths = transformer.get("InputPathsMap") or {}
+            found.append(
+                EventTarget(
+                    rule=rule.name,
+                    arn=target["Arn"],
+                    target_id=target.get("Id", ""),
+                    input_paths=tuple(sorted(paths.items())),
+                    input_template=transformer.get("InputTemplate", ""),
+                )
+            )
+    return tuple(found)
+
+
 def read_inventory(
     client: ClientFactory,
     *,
@@ -175,9 +212,11 @@ def read_inventory(
     alarms: bool = False,
     alarm_prefix: str | None = None,
     notifications: bool = False,
+    event_rule_prefix: str | None = None,
 ) -> Inventory:
     """The named log groups with their filters, and as asked: the trails delivering to them,
-    the metric alarms (all, or by name prefix), the SNS topics and subscriptions."""
+    the metric alarms (all, or by name prefix), the SNS topics and subscriptions, the
+    EventBridge rules whose name starts with `event_rule_prefix` and their targets."""
     logs = client("logs")
     groups = read_log_groups(logs, log_groups)
     filters = tuple(f for g in groups for f in read_filters(logs, g.name))
@@ -192,7 +231,10 @@ def read_inventory(
     sns = client("sns") if notifications else None
     topics = read_topics(sns) if sns is not None else ()
     subscriptions = read_subscriptions(sns) if sns is not None else ()
-    kinds = (found_trails, groups, filters, found_alarms, topics, subscriptions)
+    events = client("events") if event_rule_prefix is not None else None
+    rules = read_event_rules(events, event_rule_prefix or "") if events is not None else ()
+    targets = read_event_targets(events, rules) if events is not None else ()
+    kinds = (found_trails, groups, filters, found_alarms, topics, subscriptions, rules, targets)
     return Inventory(
         stack=stack,
         source=source,
@@ -202,5 +244,7 @@ def read_inventory(
         alarms=found_alarms,
         topics=topics,
         subscriptions=subscriptions,
+        event_rules=rules,
+        event_targets=targets,
         resource_count=sum(len(kind) for kind in kinds),
     )

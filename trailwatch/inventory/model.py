@@ -7,6 +7,7 @@ AWS APIs; coverage, drift, drill and plan review read nothing else. Values a loa
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,6 +194,79 @@ class ChatChannel:
         }
 
 
+# The rule state that also matches read-only management calls (Describe*, Get*, List*).
+ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+
+
+@dataclass(frozen=True)
+class EventRule:
+    """An EventBridge rule: the event pattern (JSON text, as Terraform and AWS hold it)."""
+
+    name: str
+    event_pattern: str
+    # "ENABLED", "DISABLED" (or "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS").
+    state: str
+    description: str = ""
+    # The rule's ARN (state, AWS) or the reference to it (synth).
+    arn: str = ""
+    logical_id: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.state.startswith("ENABLED")
+
+    @property
+    def event_id(self) -> str | None:
+        """The event trailwatch made this rule for: its logical id, else its name."""
+        if self.logical_id:
+            return naming.event_of_rule(self.logical_id)
+        marker = "trailwatch-"
+        return self.name.rsplit(marker, 1)[1] if marker in self.name else None
+
+    def pattern(self) -> dict[str, Any] | None:
+        """The event pattern as data; None when it is not a JSON object."""
+        try:
+            value = json.loads(self.event_pattern)
+        except (TypeError, ValueError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "event_pattern": self.event_pattern,
+            "state": self.state,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True)
+class EventTarget:
+    """An EventBridge target: where a rule sends its events (a channel's topic)."""
+
+    # The rule's name (state, AWS; synth resolves the reference to it).
+    rule: str
+    arn: str
+    target_id: str
+    input_paths: tuple[tuple[str, str], ...] = ()
+    input_template: str = ""
+    logical_id: str | None = None
+
+    @property
+    def event_and_channel(self) -> tuple[str, str] | None:
+        """(event id, channel) from the logical id; None when read from AWS."""
+        return naming.event_and_channel_of_target(self.logical_id) if self.logical_id else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "arn": self.arn,
+            "target_id": self.target_id,
+            "input_paths": dict(self.input_paths),
+            "input_template": self.input_template,
+        }
+
+
 @dataclass(frozen=True)
 class Inventory:
     """Everything one stack (or one account and region, read from AWS) holds."""
@@ -206,6 +280,8 @@ class Inventory:
     topics: tuple[Topic, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
     chat_channels: tuple[ChatChannel, ...] = ()
+    event_rules: tuple[EventRule, ...] = ()
+    event_targets: tuple[EventTarget, ...] = ()
     # Which account the stack deploys to, as far as its provider settings tell (synth only).
     account: str = ""
     # Managed resources of every type the loader saw (for "orphaned: N resources").
@@ -236,3 +312,11 @@ class Inventory:
             f"{c.kind}:{c.channel_id}" for c in self.chat_channels if topic_arn in c.topic_arns
         ]
         return found
+
+    def rule_of_event(self, event_id: str) -> EventRule | None:
+        """The EventBridge rule trailwatch made for an event, if any."""
+        return next((r for r in self.event_rules if r.event_id == event_id), None)
+
+    def targets_of(self, rule: EventRule) -> list[EventTarget]:
+        """The targets of a rule (by its name; synth resolves the rule reference to it)."""
+        return [t for t in self.event_targets if t.rule == rule.name]

@@ -7,12 +7,15 @@ synth leaves out arguments whose provider default applies.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from trailwatch.inventory.model import (
     ChatChannel,
+    EventRule,
+    EventTarget,
     Inventory,
     LogGroup,
     MetricAlarm,
@@ -27,6 +30,10 @@ CHAT_TYPES = {
     "slack": "aws_chatbot_slack_channel_configuration",
     "teams": "aws_chatbot_teams_channel_configuration",
 }
+EVENT_RULE_TYPE = "aws_cloudwatch_event_rule"
+EVENT_TARGET_TYPE = "aws_cloudwatch_event_target"
+# A target's `rule` in synth, when it refers to the rule by a value computed at apply (its id).
+_RULE_REFERENCE = re.compile(r"^\$\{aws_cloudwatch_event_rule\.([A-Za-z0-9_-]+)\.[a-z_]+\}$")
 
 
 @dataclass(frozen=True)
@@ -68,9 +75,57 @@ def build_inventory(
             for kind, type_ in CHAT_TYPES.items()
             for r in of_type.get(type_, [])
         ),
+        event_rules=tuple(event_rule(r) for r in of_type.get(EVENT_RULE_TYPE, [])),
+        event_targets=_event_targets(of_type),
         account=account,
         resource_count=len(resources),
     )
+
+
+def event_rule(resource: Resource) -> EventRule:
+    """One `aws_cloudwatch_event_rule` (plan review reads a change's before and after)."""
+    values = resource.values
+    return EventRule(
+        name=str(values.get("name") or resource.name),
+        event_pattern=str(values.get("event_pattern") or ""),
+        state=_rule_state(values),
+        description=str(values.get("description") or ""),
+        arn=str(values.get("arn") or f"${{{EVENT_RULE_TYPE}.{resource.name}.arn}}"),
+        logical_id=resource.name,
+    )
+
+
+def _rule_state(values: Mapping[str, Any]) -> str:
+    # Provider 5.x writes `state` (and the deprecated `is_enabled` beside it); older ones only
+    # `is_enabled`; synth leaves both out when the rule is enabled, the provider's default.
+    state = values.get("state")
+    if isinstance(state, str) and state:
+        return state
+    return "DISABLED" if values.get("is_enabled") is False else "ENABLED"
+
+
+def event_target(resource: Resource, rule_names: Mapping[str, str] | None = None) -> EventTarget:
+    """One `aws_cloudwatch_event_target`; `rule_names` resolves a rule referred to by id."""
+    values = resource.values
+    rule = str(values.get("rule") or "")
+    found = _RULE_REFERENCE.match(rule)
+    if found and rule_names and found.group(1) in rule_names:
+        rule = rule_names[found.group(1)]
+    transformer = first(values.get("input_transformer"))
+    paths = transformer.get("input_paths") or {}
+    return EventTarget(
+        rule=rule,
+        arn=str(values.get("arn") or ""),
+        target_id=str(values.get("target_id") or ""),
+        input_paths=tuple(sorted((str(k), str(v)) for k, v in dict(paths).items())),
+        input_template=str(transformer.get("input_template") or ""),
+        logical_id=resource.name,
+    )
+
+
+def _event_targets(of_type: Mapping[str, list[Resource]]) -> tuple[EventTarget, ...]:
+    rule_names = {r.name: event_rule(r).name for r in of_type.get(EVENT_RULE_TYPE, [])}
+    return tuple(event_target(r, rule_names) for r in of_type.get(EVENT_TARGET_TYPE, []))
 
 
 def metric_filter(resource: Resource) -> MetricFilter:

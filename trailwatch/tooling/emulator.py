@@ -10,7 +10,8 @@ SIGTERM/SIGHUP (turned into SystemExit so the same clean-up runs). It binds 127.
 
 It is moto_server (moto's own `moto.server.main`, from this environment) started through this
 module's `__main__ --serve`, which first corrects three places where moto 5.2.5 differs from AWS
-in ways the Terraform AWS provider trips over (`_fix_cloudtrail`, `_fix_put_metric_filter`).
+in ways the Terraform AWS provider trips over (`_fix_cloudtrail`, `_fix_put_metric_filter`), and
+gives its EventBridge the TestEventPattern the drill asks (`_fix_test_event_pattern`).
 
 Standalone (`make emulator`, or `python -m trailwatch.tooling.emulator [--port PORT]`): the same
 server in the foreground, printing its endpoint, how to point trailwatch at it and each request,
@@ -35,7 +36,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 
 from trailwatch.errors import EmulatorError
 
@@ -316,6 +317,24 @@ def _fix_put_metric_filter() -> None:
     MetricFilters.add_filter = add_filter  # type: ignore[method-assign]
 
 
+def _fix_test_event_pattern() -> None:
+    """Give moto's EventBridge the TestEventPattern it stubs out (an empty answer in 5.2.5).
+
+    The answer comes from moto's own event matcher, the one its buses use to deliver events:
+    the drill asks the emulator whether a deployed rule's pattern matches a drilled record, as
+    it would ask AWS.
+    """
+    from moto.events.models import EventPattern
+    from moto.events.responses import EventsHandler
+
+    def test_event_pattern(self: EventsHandler) -> tuple[str, dict[str, Any]]:
+        pattern = EventPattern.load(self._get_param("EventPattern"))
+        event = json.loads(self._get_param("Event"))
+        return json.dumps({"Result": pattern.matches_event(event)}), self.response_headers
+
+    EventsHandler.test_event_pattern = test_event_pattern  # type: ignore[method-assign,assignment]
+
+
 def _serve(host: str, port: str) -> None:
     """`python -m trailwatch.tooling.emulator --serve HOST PORT`: moto_server with the fixes
     above (what `Emulator` starts)."""
@@ -323,6 +342,7 @@ def _serve(host: str, port: str) -> None:
 
     _fix_cloudtrail()
     _fix_put_metric_filter()
+    _fix_test_event_pattern()
     main(["-H", host, "-p", port])
 
 

@@ -9,7 +9,9 @@ from trailwatch.audit.plan.pattern_review import Evidence, pattern_change
 from trailwatch.audit.plan.report import Finding, Kind, PatternChange, Report, ResourceRef
 from trailwatch.audit.plan.rule_review import rule_flags
 from trailwatch.audit.plan.rules import RULES, covered, default_value_counts, subscriptions
+from trailwatch.audit.plan.rules_events import rule_pattern
 from trailwatch.errors import PlanError
+from trailwatch.inventory.resources import EVENT_RULE_TYPE
 from trailwatch.spec import naming
 from trailwatch.spec.catalog import DEFAULT_PROFILE, EventDefinition
 from trailwatch.spec.overrides import ExclusionRule
@@ -19,7 +21,11 @@ _Flagged = tuple[str, Kind, str, PatternChange | None]
 
 # How the reason for every alarm and filter of a stack whose target left the config begins.
 REMOVED_TARGET = "target removed from the config"
-_ALARMS_AND_FILTERS = ("aws_cloudwatch_log_metric_filter", "aws_cloudwatch_metric_alarm")
+_ALARMS_AND_FILTERS = (
+    "aws_cloudwatch_log_metric_filter",
+    "aws_cloudwatch_metric_alarm",
+    EVENT_RULE_TYPE,
+)
 
 
 def review(
@@ -79,6 +85,9 @@ def _review_stack(stack: StackPlan, evidence: Evidence) -> Iterator[_Flagged]:
             pattern = None if whole else pattern_change(change, evidence)
             if pattern is not None:
                 yield change.address, pattern.kind, pattern.reason, pattern
+        if change.type == EVENT_RULE_TYPE:
+            for kind, reason in rule_pattern(change, evidence):
+                yield change.address, kind, reason, None
         rule = RULES.get(change.type)
         for kind, reason in rule(change) if rule else ():
             yield change.address, kind, reason, None

@@ -9,7 +9,8 @@ stack.
 
 The rules live by what they review: `rules_trail` (the trail, its log group, bucket and key),
 `rules_alarms` (metric filters, alarms, the dashboard; `default_value_counts`) and
-`rules_notifications` (topics, their policy, AWS Chatbot channels; `subscriptions`), on the
+`rules_notifications` (topics, their policy, AWS Chatbot channels; `subscriptions`),
+`rules_events` (EventBridge rules and targets; `rule_pattern` judges a rule's pattern), on the
 helpers of `rules_common`. This module holds the one table from resource type to rule.
 
 Rules compare raw values but word them with masked ones (`masking.show`). Filters and alarms are
@@ -20,12 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from trailwatch.audit.plan import rules_alarms, rules_notifications, rules_trail
+from trailwatch.audit.plan import rules_alarms, rules_events, rules_notifications, rules_trail
 from trailwatch.audit.plan.parse import ResourceChange
 from trailwatch.audit.plan.rules_alarms import default_value_counts
 from trailwatch.audit.plan.rules_common import Flag, Rule
 from trailwatch.audit.plan.rules_notifications import subscriptions
-from trailwatch.inventory.resources import CHAT_TYPES
+from trailwatch.inventory.resources import CHAT_TYPES, EVENT_RULE_TYPE, EVENT_TARGET_TYPE
 
 __all__ = ["RULES", "Flag", "Rule", "covered", "default_value_counts", "subscriptions"]
 
@@ -60,6 +61,8 @@ RULES: dict[str, Rule] = {
     "aws_cloudwatch_log_group": rules_trail.log_group,
     "aws_cloudwatch_log_metric_filter": rules_alarms.metric_filter,
     "aws_cloudwatch_metric_alarm": rules_alarms.alarm,
+    EVENT_RULE_TYPE: rules_events.rule,
+    EVENT_TARGET_TYPE: rules_events.target,
     "aws_kms_key": rules_trail.kms_key,
     "aws_sns_topic": rules_notifications.topic,
     "aws_sns_topic_policy": rules_notifications.topic_policy,
