@@ -191,7 +191,13 @@ def test_a_config_change_deploys_exactly_that_change(lab: Lab, emulator_teardown
 def test_an_exclusion_rule_and_a_shadow_alarm_deploy_and_state_reads_them_back(
     lab: Lab, emulator_teardown: None, tmp_path: Path
 ) -> None:
-    from tests.shadow_fixtures import PROBE_ROLE, RULE_EVENT, SHADOW_EVENT, rule_and_shadow_config
+    from tests.shadow_fixtures import (
+        PROBE_ROLE,
+        RULE_EVENT,
+        RULE_ID,
+        SHADOW_EVENT,
+        rule_and_shadow_config,
+    )
 
     lab.synth(rule_and_shadow_config())
 
@@ -251,7 +257,7 @@ def test_an_exclusion_rule_and_a_shadow_alarm_deploy_and_state_reads_them_back(
         "not met",
         ["shadow"],
     )
-    assert controls["CloudWatch.2"]["reasons"] == ["exclusion added"]
+    assert controls["CloudWatch.2"]["reasons"] == [f"exclusion added: {RULE_ID}"]
 
     # The same state against a config without shadow and rule: actions off is drift there,
     # and so is the compiled pattern.

@@ -148,7 +148,10 @@ def test_coverage_shows_the_shadow_as_what_misses_cloudwatch_17(
         "shadow: alarm CloudTrailVpcChanges has its actions off"
     )
     rule = controls[("security-hub", "CloudWatch.2")]
-    assert (rule["status"], rule["reasons"]) == ("not met", ["exclusion added"])
+    assert (rule["status"], rule["reasons"]) == (
+        "not met",
+        [f"exclusion added: {RULE_ID}"],
+    )
 
 
 def test_coverage_text_says_shadow_plainly(
