@@ -46,8 +46,11 @@ VALIDATE_TARGET_KEYS = {
     "disabled_events",
     "dashboard",
     "routing",
+    "delivery",
+    "event_rules",
 }
 VALIDATE_ROUTING_KEYS = {"event", "severity", "channels", "threshold", "pattern_override"}
+VALIDATE_EVENT_RULE_KEYS = {"event", "rule_name", "channels", "event_pattern", "requested_by"}
 
 # trailwatch test --json
 TEST_KEYS = {"profile", "ok", "events"}
@@ -158,6 +161,10 @@ def test_validate(capsys: pytest.CaptureFixture[str]) -> None:
             assert set(row) == VALIDATE_ROUTING_KEYS
             assert row["severity"] in ("critical", "high", "medium", "low")
             assert set(row["channels"]) <= set(target["channels"])
+        assert set(target["delivery"]) <= {"alarms", "events"}
+        for rule in target["event_rules"]:
+            assert set(rule) == VALIDATE_EVENT_RULE_KEYS
+            assert set(rule["channels"]) <= set(target["channels"])
     assert document["warnings"] == []
 
 
