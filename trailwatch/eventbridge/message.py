@@ -32,6 +32,7 @@ INPUT_PATHS: dict[str, str] = {
     "source_ip": "$.detail.sourceIPAddress",
     "user_agent": "$.detail.userAgent",
     "error_code": "$.detail.errorCode",
+    "error_message": "$.detail.errorMessage",
     "time": "$.detail.eventTime",
     "event_id": "$.detail.eventID",
 }
@@ -43,7 +44,7 @@ LINES: tuple[str, ...] = (
     "Did: <event_name> on <event_source>",
     "Where: account <account>, region <region>, from <source_ip>",
     "User agent: <user_agent>",
-    "Error code: <error_code>",
+    "Error: <error_code> <error_message>",
     "When: <time>",
     "Record: https://<region>.console.aws.amazon.com/cloudtrailv2/home?region=<region>"
     "#/events/<event_id>",
