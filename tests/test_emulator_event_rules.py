@@ -65,4 +65,5 @@ def test_each_deployed_rule_matches_its_events_samples(lab: Lab) -> None:
                 result = matcher.matches_event(envelope(sample.record, index))
                 assert result is should, (rule.id, sample.note)
                 judged += 1
-    assert judged > 100
+    # Every event has samples: at least two of each kind (the catalog requires it).
+    assert judged >= 4 * len(deployment.event_rules_for(primary))
