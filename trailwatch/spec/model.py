@@ -52,7 +52,7 @@ class Deployment:
     # other target deploys `alarms`.
     target_alarms: Mapping[str, tuple[Alarm, ...]] = field(default_factory=dict)
     # The EventBridge rules of every target (none unless a target delivers `events`).
-    rules: EventRules = EventRules(by_target={}, warnings=())
+    eventbridge_rules: EventRules = EventRules(by_target={}, warnings=())
 
     @property
     def profile(self) -> str:
@@ -91,7 +91,7 @@ class Deployment:
                         f"{alarm.id} (samples: skip: {alarm.samples_skipped}); `trailwatch "
                         'coverage` shows "pattern overridden"'
                     )
-        found.extend(self.rules.warnings)
+        found.extend(self.eventbridge_rules.warnings)
         found.extend(self._external_topic_warnings())
         return tuple(dict.fromkeys(found))
 
@@ -185,7 +185,7 @@ class Deployment:
         """The EventBridge rules the target's stack creates, by event id: its own events' when
         it delivers `events`, and, in us-east-1, the global-service events of its account's
         targets that do."""
-        return self.rules.by_target.get(target.name, ())
+        return self.eventbridge_rules.by_target.get(target.name, ())
 
     def target_of_stack(self, stack: str) -> Target | None:
         """The target whose stack this is (None for a stack the config does not make)."""
@@ -344,7 +344,7 @@ def _with_event_rules(deployment: Deployment) -> Deployment:
         translate,
     )
     check_rule_names(rules)
-    return dataclasses.replace(deployment, rules=rules)
+    return dataclasses.replace(deployment, eventbridge_rules=rules)
 
 
 def load_deployment(config_path: Path | None = None, env: Environment | None = None) -> Deployment:
