@@ -83,6 +83,11 @@ PROVIDER_CLASSES = {
     "chatbot_teams_channel_configuration": ("ChatbotTeamsChannelConfiguration",),
     "cloudtrail": ("Cloudtrail",),
     "cloudwatch_dashboard": ("CloudwatchDashboard",),
+    "cloudwatch_event_rule": ("CloudwatchEventRule",),
+    "cloudwatch_event_target": (
+        "CloudwatchEventTarget",
+        "CloudwatchEventTargetInputTransformer",
+    ),
     "cloudwatch_log_group": ("CloudwatchLogGroup",),
     "cloudwatch_log_metric_filter": (
         "CloudwatchLogMetricFilter",
@@ -158,6 +163,11 @@ if TYPE_CHECKING:
     )
     from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail
     from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+    from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+    from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
+        CloudwatchEventTarget,
+        CloudwatchEventTargetInputTransformer,
+    )
     from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
     from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
         CloudwatchLogMetricFilter,
@@ -219,6 +229,9 @@ __all__ = [
     "CORE_MODULE",
     "Cloudtrail",
     "CloudwatchDashboard",
+    "CloudwatchEventRule",
+    "CloudwatchEventTarget",
+    "CloudwatchEventTargetInputTransformer",
     "CloudwatchLogGroup",
     "CloudwatchLogMetricFilter",
     "CloudwatchLogMetricFilterMetricTransformation",

@@ -19,6 +19,7 @@ class EncryptionKey(Construct):
         trail_arn: str | None,
         log_group_name: str | None,
         alarms: bool,
+        event_rules: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = KmsKey(
@@ -28,7 +29,11 @@ class EncryptionKey(Construct):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=key_policy(
-                where, trail_arn=trail_arn, log_group_name=log_group_name, alarms=alarms
+                where,
+                trail_arn=trail_arn,
+                log_group_name=log_group_name,
+                alarms=alarms,
+                event_rules=event_rules,
             ),
         )
         self.key.override_logical_id("key")

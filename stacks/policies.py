@@ -11,6 +11,7 @@ document with parliament.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,13 +36,19 @@ def document(*statements: Statement) -> str:
 
 
 def key_policy(
-    where: Where, *, trail_arn: str | None, log_group_name: str | None, alarms: bool
+    where: Where,
+    *,
+    trail_arn: str | None,
+    log_group_name: str | None,
+    alarms: bool,
+    event_rules: bool = False,
 ) -> str:
     """Who may use the customer key: the account's admins, and each service only for its job.
 
     One statement per function below, each following the AWS documentation page its docstring
     names: the account's admins always; CloudTrail's when the stack creates the trail; CloudWatch
-    Logs' for its log group; CloudWatch alarms' when the stack creates an encrypted topic.
+    Logs' for its log group; CloudWatch alarms' when the stack creates an encrypted topic;
+    EventBridge's when the stack's rules send to one.
     """
     statements: list[Statement] = [_account_administers(where)]
     if trail_arn:
@@ -52,6 +59,8 @@ def key_policy(
         statements.append(_cloudwatch_logs_encrypts_log_group(where, log_group_name))
     if alarms:
         statements.append(_cloudwatch_alarms_publish_to_encrypted_topic(where))
+    if event_rules:
+        statements.append(_event_rules_publish_to_encrypted_topic(where))
     return document(*statements)
 
 
@@ -182,6 +191,25 @@ def _cloudwatch_alarms_publish_to_encrypted_topic(where: Where) -> Statement:
     }
 
 
+def _event_rules_publish_to_encrypted_topic(where: Where) -> Statement:
+    """EventRulesPublishToEncryptedTopic: the account's EventBridge rules send to the topic.
+
+    Follows the Amazon SNS Developer Guide, "Enable compatibility between event sources from AWS
+    services and encrypted topics" (events.amazonaws.com), with the source account condition of
+    the CloudWatch statement above.
+    """
+    # Without it EventBridge's delivery to the encrypted topic fails (the rule's
+    # FailedInvocations metric counts it); the topic policy names the exact rules.
+    return {
+        "Sid": "EventRulesPublishToEncryptedTopic",
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": where.account_id}},
+    }
+
+
 def trail_bucket_policy(where: Where, *, bucket_arn: str, trail_arn: str) -> str:
     """CloudTrail may check the ACL and write its own files; nobody may use plain HTTP.
 
@@ -263,14 +291,17 @@ def trail_role_permissions(where: Where, *, log_group_arn: str) -> str:
     )
 
 
-def alarm_topic_policy(where: Where, *, topic_arn: str) -> str:
-    """Only this account's CloudWatch alarms may publish to the topic.
+def alarm_topic_policy(where: Where, *, topic_arn: str, rule_arns: Sequence[str] = ()) -> str:
+    """Only this account's CloudWatch alarms, and the stack's EventBridge rules sending to the
+    topic, may publish to it.
 
     Follows the Amazon SNS Developer Guide, "Example cases for Amazon SNS access control" (its
     CloudWatch alarm case: cloudwatch.amazonaws.com may sns:Publish when aws:SourceArn is an
-    alarm ARN; and "aws:SourceAccount versus aws:SourceOwner"), for this region's alarms.
+    alarm ARN; and "aws:SourceAccount versus aws:SourceOwner"), for this region's alarms; and
+    the Amazon EventBridge User Guide, "Using resource-based policies for Amazon EventBridge"
+    (Amazon SNS permissions: events.amazonaws.com may sns:Publish, aws:SourceArn the rule).
     """
-    return document(
+    statements: list[Statement] = [
         {
             "Sid": "AccountAlarmsPublish",
             "Effect": "Allow",
@@ -282,7 +313,20 @@ def alarm_topic_policy(where: Where, *, topic_arn: str) -> str:
                 "ArnLike": {"aws:SourceArn": where.arn("cloudwatch", "alarm:*")},
             },
         }
-    )
+    ]
+    if rule_arns:
+        statements.append(
+            {
+                "Sid": "EventRulesPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                # Exactly the rules that send here, not every rule of the account.
+                "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
+            }
+        )
+    return document(*statements)
 
 
 def chatbot_role_trust() -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
 from stacks.alarm_set import AlarmSet
@@ -21,10 +21,12 @@ from stacks.aws import (
 from stacks.chat import ChatChannels
 from stacks.dashboard import AlarmDashboard
 from stacks.encryption import EncryptionKey
+from stacks.event_rules import EventRules
 from stacks.notifications import Notifications
 from stacks.policies import Where
 from stacks.trail import Trail, trail_arn
 from trailwatch.spec import naming
+from trailwatch.spec.delivery import EventRule
 from trailwatch.spec.model import Deployment
 from trailwatch.spec.notifications import Channel
 from trailwatch.spec.targets import CreateTrail, Target
@@ -41,6 +43,7 @@ class TargetStack(TerraformStack):
         self._backend(deployment, target)
         where = self._where(target)
         channels = deployment.channels_for(target)
+        rules = deployment.event_rules_for(target)
         key = self._key(deployment, target, where, channels)
         log_group_name = self._trail(deployment, target, where, key)
         notifications = Notifications(
@@ -50,10 +53,14 @@ class TargetStack(TerraformStack):
             channels=channels,
             topic_names={c: deployment.topic_name(target, c) for c in channels},
             key_arn=key.arn if key else None,
+            rule_arns=_rule_arns(where, rules),
         )
         if any(c.chat for c in channels.values()):
             self._chat(deployment, target, where, channels, notifications)
-        self._alarms(deployment, target, log_group_name, notifications)
+        if "alarms" in deployment.delivery_for(target):
+            self._alarms(deployment, target, log_group_name, notifications)
+        if rules:
+            EventRules(self, "event-rules", rules=rules, topic_arns=notifications.topic_arns)
 
     def _where(self, target: Target) -> Where:
         """The account and partition, read by data sources; the region, from the target."""
@@ -86,6 +93,8 @@ class TargetStack(TerraformStack):
             trail_arn=trail_arn(where, name) if creates_trail else None,
             log_group_name=deployment.log_group_name(target) if creates_trail else None,
             alarms=creates_topic,
+            # The rules send to the topics this key encrypts.
+            event_rules=creates_topic and bool(deployment.event_rules_for(target)),
         )
 
     def _trail(
@@ -212,6 +221,16 @@ class TargetStack(TerraformStack):
             # cdktf 0.21's S3Backend has no use_lockfile (S3-native locking, Terraform >= 1.10);
             # cdktn's has, but the override writes the same JSON under both engines.
             self.add_override("terraform.backend.s3.use_lockfile", True)
+
+
+def _rule_arns(where: Where, rules: Sequence[EventRule]) -> dict[str, list[str]]:
+    """The ARNs of the rules that send to each channel (known before the rules exist: a rule's
+    ARN is its region, account and name)."""
+    found: dict[str, list[str]] = {}
+    for rule in rules:
+        for channel in rule.channels:
+            found.setdefault(channel, []).append(where.arn("events", f"rule/{rule.rule_name}"))
+    return found
 
 
 class _EmulatorSettings(TypedDict, total=False):

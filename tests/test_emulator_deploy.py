@@ -159,9 +159,20 @@ def test_a_config_change_deploys_exactly_that_change(lab: Lab, emulator_teardown
 
     changes = lab.each(plan_and_apply)
     for target, planned in changes.items():
-        # The primary target's dashboard loses the graph of the disabled event.
+        # The primary target's dashboard loses the graph of the disabled event, and its
+        # EventBridge rule goes with its target and its ARN in the default topic's policy.
         dashboard = (
-            {("aws_cloudwatch_dashboard.dashboard", "update")} if target == "primary" else set()
+            {
+                ("aws_cloudwatch_dashboard.dashboard", "update"),
+                ("aws_cloudwatch_event_rule.event_rule_ec2_instance_changes", "delete"),
+                (
+                    "aws_cloudwatch_event_target.event_target_ec2_instance_changes__default",
+                    "delete",
+                ),
+                ("aws_sns_topic_policy.alarm_topic_policy", "update"),
+            }
+            if target == "primary"
+            else set()
         )
         assert (
             planned

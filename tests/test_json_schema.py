@@ -48,6 +48,8 @@ VALIDATE_TARGET_KEYS = {
     "disabled_events",
     "dashboard",
     "routing",
+    "delivery",
+    "event_rules",
 }
 VALIDATE_ROUTING_KEYS = {
     "event",
@@ -57,6 +59,7 @@ VALIDATE_ROUTING_KEYS = {
     "pattern_override",
     "shadow",
 }
+VALIDATE_EVENT_RULE_KEYS = {"event", "rule_name", "channels", "event_pattern", "requested_by"}
 
 # trailwatch test --json
 TEST_KEYS = {"profile", "ok", "events"}
@@ -202,6 +205,10 @@ def test_validate(capsys: pytest.CaptureFixture[str]) -> None:
             assert set(row) == VALIDATE_ROUTING_KEYS
             assert row["severity"] in ("critical", "high", "medium", "low")
             assert set(row["channels"]) <= set(target["channels"])
+        assert set(target["delivery"]) <= {"alarms", "events"}
+        for rule in target["event_rules"]:
+            assert set(rule) == VALIDATE_EVENT_RULE_KEYS
+            assert set(rule["channels"]) <= set(target["channels"])
     assert document["warnings"] == []
 
 

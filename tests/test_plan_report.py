@@ -119,6 +119,8 @@ def test_each_weakening_is_flagged_with_its_reason(plan_lab: PlanLab) -> None:
             "review",
             both("filter_security_group_changes"),
         ),
+        # The primary target's EventBridge rules: vpc-changes' rule no longer publishes there.
+        "alarm topic policy changed": ("review", {(PRIMARY, "alarm_topic_policy")}),
     }
 
 
@@ -218,7 +220,9 @@ def test_a_narrowed_route_flags_exactly_the_alarms_that_stop_paging(plan_lab: Pl
         f"alarm actions removed: {topic}-oncall (now {topic})": (
             "weakening",
             {(PRIMARY, name) for name in high},
-        )
+        ),
+        # The high events' EventBridge rules no longer publish to on-call either.
+        "alarm topic policy changed": ("review", {(PRIMARY, "alarm_topic_policy_oncall")}),
     }
 
 
@@ -313,13 +317,15 @@ def test_json_report_carries_findings_and_counts(
     data = json.loads(out)
     assert code == 0
     assert (data["verdict"], data["weakenings"], data["to_review"]) == (
-        "15 changes to review (13 weakenings)",
+        "16 changes to review (13 weakenings)",
         13,
-        15,
+        16,
     )
     counts = {s["stack"]: s["counts"] for s in data["stacks"]}
-    # Deleted: vpc-changes' filter and alarm, the on-call topic, its policy and subscription.
-    assert counts[PRIMARY] == {"create": 0, "update": 22, "replace": 1, "delete": 5, "forget": 0}
+    # Deleted: vpc-changes' filter, alarm, EventBridge rule and its target, the on-call topic,
+    # its policy and subscription, and the seven rules' targets on it. Updated too: the three
+    # rules whose prowler pattern differs, and the default topic's policy (one rule fewer).
+    assert counts[PRIMARY] == {"create": 0, "update": 26, "replace": 1, "delete": 14, "forget": 0}
     subscription = next(
         c
         for s in data["stacks"]
@@ -352,8 +358,9 @@ def test_stacks_option_plans_every_synthesized_stack(
     data = json.loads(out)
     assert data["verdict"] == "No security-relevant change"
     counts = {s["stack"]: s["counts"]["update"] for s in data["stacks"]}
-    # The on-call topic is tagged too; the dashboard takes no tags.
-    assert counts == {EU: 0, PRIMARY: 24}
+    # The on-call topic and the 17 EventBridge rules are tagged too; the dashboard and the
+    # rules' targets take no tags.
+    assert counts == {EU: 0, PRIMARY: 41}
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{EU}.json", f"{PRIMARY}.json"]
     # Progress goes to stderr one whole line at a time (it once ran on without a newline).
     assert err.endswith("\n")

@@ -171,6 +171,8 @@ def test_key_rotates_and_lets_each_service_use_it_only_under_conditions(
         "CloudTrailDecryptsForBucketKey",
         "CloudWatchLogsEncryptsLogGroup",
         "CloudWatchAlarmsPublishToEncryptedTopic",
+        # The default config's primary target delivers events too (test_event_rules_synth.py).
+        "EventRulesPublishToEncryptedTopic",
     }
     for sid in (
         "CloudTrailEncryptsLogs",
@@ -178,6 +180,7 @@ def test_key_rotates_and_lets_each_service_use_it_only_under_conditions(
         "CloudTrailDecryptsForBucketKey",
         "CloudWatchLogsEncryptsLogGroup",
         "CloudWatchAlarmsPublishToEncryptedTopic",
+        "EventRulesPublishToEncryptedTopic",
     ):
         assert statements[sid]["Condition"], sid
     alarms = statements["CloudWatchAlarmsPublishToEncryptedTopic"]
@@ -227,7 +230,8 @@ def test_each_channel_topic_is_encrypted_and_only_account_alarms_publish(
     for name, topic in topics.items():
         assert topic["kms_master_key_id"] == "${aws_kms_key.key.arn}"
         suffix = name.removeprefix("alarm_topic")
-        (statement,) = policy(policies[f"alarm_topic_policy{suffix}"])["Statement"]
+        # The rules' statement (EventRulesPublish) is test_event_rules_synth.py's.
+        statement, _rules = policy(policies[f"alarm_topic_policy{suffix}"])["Statement"]
         assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
         assert statement["Action"] == "sns:Publish"
         assert statement["Resource"] == f"${{aws_sns_topic.{name}.arn}}"

@@ -185,6 +185,10 @@ class EventDefinition(_Strict):
     # Why the event has no samples. Without it, an enabled event must prove its deployed pattern
     # with samples (trailwatch/replay/evidence.py) or validate and synth refuse it.
     no_samples_reason: str | None = None
+    # The event's calls are made to a global service (IAM, STS, console sign-in, Organizations):
+    # CloudTrail sends them to EventBridge in us-east-1 only, so their EventBridge rule lives in
+    # the account's us-east-1 target (trailwatch/spec/delivery.py).
+    global_service: bool = False
 
     @field_validator("profiles")
     @classmethod

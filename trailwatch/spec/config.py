@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from trailwatch.errors import ConfigError, describe_validation_error
+from trailwatch.spec.delivery import DEFAULT_DELIVERY, Delivery
 from trailwatch.spec.fields import (
     ENDPOINT_URL,
     FIELD_PATTERNS,
@@ -65,6 +66,10 @@ class Config(_Strict):
     default_value: bool = False
     # One CloudWatch dashboard per target, a widget per alarm (per target: targets[].dashboard).
     dashboard: bool = False
+    # How alarms reach people: `alarms` (metric filters and CloudWatch alarms, counted) and/or
+    # `events` (an EventBridge rule per event, a message per record); per target:
+    # targets[].delivery.
+    delivery: Delivery = DEFAULT_DELIVERY
     notifications: Notifications
     backend: Backend = LocalBackend(type="local")
     targets: tuple[Target, ...]

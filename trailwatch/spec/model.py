@@ -5,6 +5,7 @@ Stacks, replay, coverage, state and plan reports all read this, never the files 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ from trailwatch.spec import naming
 from trailwatch.spec.alarms import Alarm, layers_own_settings, resolve_alarms
 from trailwatch.spec.catalog import Catalog, load_catalog
 from trailwatch.spec.config import BUILTIN_EVENTS, Config, Environment, read_config
+from trailwatch.spec.delivery import EventRule, EventRules, check_rule_names, event_rules
 from trailwatch.spec.notifications import DEFAULT_CHANNEL, Channel, Route
 from trailwatch.spec.rule_checks import expired, expiry_problem, where
 from trailwatch.spec.targets import CreateTrail, LocalBackend, S3Backend, Target
@@ -53,6 +55,8 @@ class Deployment:
     target_alarms: Mapping[str, tuple[Alarm, ...]] = field(default_factory=dict)
     # The date exclusion rules' `expires` is judged against.
     today: datetime.date = field(default_factory=datetime.date.today)
+    # The EventBridge rules of every target (none unless a target delivers `events`).
+    eventbridge_rules: EventRules = EventRules(by_target={}, warnings=())
 
     @property
     def profile(self) -> str:
@@ -91,7 +95,26 @@ class Deployment:
                         f"{alarm.id} (samples: skip: {alarm.samples_skipped}); `trailwatch "
                         'coverage` shows "pattern overridden"'
                     )
+        found.extend(self.eventbridge_rules.warnings)
+        found.extend(self._external_topic_warnings())
         return tuple(dict.fromkeys(found))
+
+    def _external_topic_warnings(self) -> list[str]:
+        """A channel's existing topic (topic_arn) has a policy trailwatch does not own."""
+        found = []
+        for target in self.targets:
+            channels = self.channels_for(target)
+            for rule in self.event_rules_for(target):
+                for name in rule.channels:
+                    topic_arn = channels[name].topic_arn
+                    if topic_arn:
+                        found.append(
+                            f"channel {name} (target {target.name}): trailwatch does not own the "
+                            f"policy of {topic_arn}; allow events.amazonaws.com sns:Publish for "
+                            "its EventBridge rules there (aws:SourceArn the rule ARNs), or their "
+                            "messages are refused"
+                        )
+        return found
 
     def to_json(self) -> dict[str, Any]:
         """What would be deployed, as `trailwatch validate --json` prints it."""
@@ -108,6 +131,8 @@ class Deployment:
                     "channels": list(self.channels_for(target)),
                     "disabled_events": list(self.disabled_for(target)),
                     "dashboard": self.dashboard_for(target),
+                    "delivery": list(self.delivery_for(target)),
+                    "event_rules": [rule.to_json() for rule in self.event_rules_for(target)],
                     "routing": [
                         {
                             "event": alarm.id,
@@ -186,6 +211,16 @@ class Deployment:
 
     def dashboard_for(self, target: Target) -> bool:
         return self.config.dashboard if target.dashboard is None else target.dashboard
+
+    def delivery_for(self, target: Target) -> tuple[str, ...]:
+        """A target's delivery paths (`alarms`, `events`): its own, else the config's."""
+        return self.config.delivery if target.delivery is None else target.delivery
+
+    def event_rules_for(self, target: Target) -> tuple[EventRule, ...]:
+        """The EventBridge rules the target's stack creates, by event id: its own events' when
+        it delivers `events`, and, in us-east-1, the global-service events of its account's
+        targets that do."""
+        return self.eventbridge_rules.by_target.get(target.name, ())
 
     def target_of_stack(self, stack: str) -> Target | None:
         """The target whose stack this is (None for a stack the config does not make)."""
@@ -369,9 +404,28 @@ def build_deployment(config: Config, config_path: Path, env: Environment) -> Dep
             today=env.today,
         )
         check_names(deployment)
+        deployment = _with_event_rules(deployment)
     except ConfigError as err:
         raise ConfigError(f"{config_path}: {err}") from None
     return deployment
+
+
+def _with_event_rules(deployment: Deployment) -> Deployment:
+    """The deployment with its EventBridge rules, when a target delivers `events`."""
+    if not any("events" in deployment.delivery_for(t) for t in deployment.targets):
+        return deployment
+    # Imported here: the compiler is only needed when a target delivers events.
+    from trailwatch.eventbridge import translate
+
+    rules = event_rules(
+        deployment.targets,
+        deployment.config.delivery,
+        deployment.alarms_for,
+        deployment.config.name_prefix,
+        translate,
+    )
+    check_rule_names(rules)
+    return dataclasses.replace(deployment, eventbridge_rules=rules)
 
 
 def load_deployment(config_path: Path | None = None, env: Environment | None = None) -> Deployment:

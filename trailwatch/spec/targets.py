@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from trailwatch.spec.delivery import Delivery
 from trailwatch.spec.fields import (
     BUCKET_NAME,
     KEY_PREFIX,
@@ -119,6 +120,8 @@ class Target(_Strict):
     overrides: dict[str, EventOverride] = Field(default_factory=dict)
     # None: the config's `dashboard`.
     dashboard: bool | None = None
+    # None: the config's `delivery` (alarms, events or both; trailwatch/spec/delivery.py).
+    delivery: Delivery | None = None
 
 
 class LocalBackend(_Strict):

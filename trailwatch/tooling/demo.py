@@ -112,6 +112,9 @@ class Demo:
                 self._prepare(deployment)
             with self.step(f"deploy {len(deployment.targets)} stacks"):
                 self._deploy(deployment)
+            if any(deployment.event_rules_for(t) for t in deployment.targets):
+                with self.step("EventBridge rules"):
+                    self._show_rules(deployment, emulator.endpoint_url)
             with self.step("trailwatch state"):
                 self._command(["state"], "state found drift right after deploy")
             with self.step("trailwatch drill"):
@@ -151,6 +154,29 @@ class Demo:
             "same synthesized stacks with Terraform directly."
         )
         self._terraform_deploy(deployment)
+
+    def _show_rules(self, deployment: Deployment, endpoint_url: str) -> None:
+        """Each target's EventBridge rules and targets, as the emulator holds them."""
+        # Imported here: boto3 is only needed once the stacks are deployed.
+        from trailwatch.drill.clients import AwsClients
+
+        for target in deployment.targets:
+            expected = deployment.event_rules_for(target)
+            if not expected:
+                continue
+            events = AwsClients(target, endpoint_url)("events")
+            prefix = f"{deployment.config.name_prefix}trailwatch-"
+            deployed = {r["Name"] for r in events.list_rules(NamePrefix=prefix)["Rules"]}
+            missing = [r.rule_name for r in expected if r.rule_name not in deployed]
+            if missing:
+                raise DemoStepFailed(f"target {target.name}: rules not deployed: {missing}")
+            sends = sum(
+                len(events.list_targets_by_rule(Rule=r.rule_name)["Targets"]) for r in expected
+            )
+            self.console.print(
+                f"target {target.name}: {len(expected)} EventBridge rules, {sends} targets "
+                "(one per rule and channel), each sending a message per matching call"
+            )
 
     def _cdktf_deploy(self) -> None:
         command = cdktf_deploy_command(["*"], DEMO_OUTDIR)

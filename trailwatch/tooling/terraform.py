@@ -257,7 +257,17 @@ class Terraform:
 
 # Every service the stacks call; the emulator serves them all on one endpoint. The stacks'
 # provider block (stacks/target_stack.py) and `trailwatch destroy`'s read this one list.
-EMULATED_SERVICES = ("cloudtrail", "cloudwatch", "iam", "kms", "logs", "s3", "sns", "sts")
+EMULATED_SERVICES = (
+    "cloudtrail",
+    "cloudwatch",
+    "events",
+    "iam",
+    "kms",
+    "logs",
+    "s3",
+    "sns",
+    "sts",
+)
 
 
 def emulator_provider_settings(endpoint: str) -> dict[str, Any]:
