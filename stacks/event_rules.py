@@ -35,7 +35,7 @@ class EventRules(Construct):
                 name=rule.rule_name,
                 description=rule.description,
                 event_pattern=rule.pattern_json,
-                state="ENABLED",
+                state=rule.state,
             )
             resource.override_logical_id(naming.event_rule_id(rule.id))
             transformer = CloudwatchEventTargetInputTransformer(

@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers import Synth, SynthFactory, default_config
 from trailwatch.eventbridge.message import INPUT_PATHS, input_template
+from trailwatch.spec import naming
 from trailwatch.spec.config import Environment
 from trailwatch.spec.model import Deployment, load_deployment
 
@@ -61,12 +62,17 @@ def test_the_primary_target_has_a_rule_per_event_with_the_compiled_pattern(
             "name": rule.rule_name,
             "description": rule.description,
             "event_pattern": rule.pattern_json,
-            "state": "ENABLED",
+            "state": rule.state,
         }
         # Compact JSON with sorted keys: the same text every synth.
         assert body["event_pattern"] == json.dumps(
             json.loads(body["event_pattern"]), sort_keys=True, separators=(",", ":")
         )
+    # Refused calls and the root's calls include reads (Describe*, Get*, List*), which EventBridge
+    # shows only a rule in this state; every other event's pattern names write calls.
+    reads = {r.id for r in expected if r.state == naming.RULE_STATE_ALL_MANAGEMENT_EVENTS}
+    assert reads == {"authorization-failures", "root-account-usage"}
+    assert {r.state for r in expected if r.id not in reads} == {"ENABLED"}
     assert d.event_rules_for(eu) == ()
     assert "aws_cloudwatch_event_rule" not in default_synth.stack(EU)["resource"]
 

@@ -59,7 +59,14 @@ VALIDATE_ROUTING_KEYS = {
     "pattern_override",
     "shadow",
 }
-VALIDATE_EVENT_RULE_KEYS = {"event", "rule_name", "channels", "event_pattern", "requested_by"}
+VALIDATE_EVENT_RULE_KEYS = {
+    "event",
+    "rule_name",
+    "channels",
+    "event_pattern",
+    "requested_by",
+    "state",
+}
 
 # trailwatch test --json
 TEST_KEYS = {"profile", "ok", "events"}

@@ -65,7 +65,47 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 def test_each_weakening_is_flagged_with_its_reason(plan_lab: PlanLab) -> None:
     found = flagged(reviewed(plan_lab, "weakened"))
     pattern = "filter pattern of {} changed: "
-    assert found == {
+    rule = "EventBridge rule pattern of {} changed: "
+    target = "EventBridge target of {} to channel {} destroyed: the channel no longer gets the "
+    # The primary target's EventBridge path loses what its alarms lose: vpc-changes, the
+    # narrowed route-table pattern, and the oncall channel's targets.
+    events_path = {
+        "EventBridge rule of vpc-changes destroyed: its per-event messages stop": (
+            "weakening",
+            {(PRIMARY, "event_rule_vpc_changes")},
+        ),
+        rule.format("route-table-changes") + "narrowed, 1 catalog sample no longer matches": (
+            "weakening",
+            {(PRIMARY, "event_rule_route_table_changes")},
+        ),
+        rule.format("organizations-changes") + "broader, 2 more catalog samples match": (
+            "review",
+            {(PRIMARY, "event_rule_organizations_changes")},
+        ),
+        rule.format("security-group-changes") + "broader, 1 more catalog sample matches": (
+            "review",
+            {(PRIMARY, "event_rule_security_group_changes")},
+        ),
+        target.format("vpc-changes", "default") + "event's messages": (
+            "weakening",
+            {(PRIMARY, "event_target_vpc_changes__default")},
+        ),
+    } | {
+        target.format(event, "oncall") + "event's messages": (
+            "weakening",
+            {(PRIMARY, f"event_target_{event.replace('-', '_')}__oncall")},
+        )
+        for event in (
+            "aws-config-changes",
+            "cloudtrail-changes",
+            "console-signin-without-mfa",
+            "iam-policy-changes",
+            "kms-key-disable-or-deletion",
+            "organizations-changes",
+            "root-account-usage",
+        )
+    }
+    assert found == events_path | {
         "multi-region turned off: other regions' calls go unseen": (
             "weakening",
             {(PRIMARY, "trail")},

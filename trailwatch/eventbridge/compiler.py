@@ -24,6 +24,7 @@ from trailwatch.eventbridge.matchers import (
 )
 from trailwatch.patterns import parse_pattern
 from trailwatch.patterns.syntax import And, Check, Comparison, JsonExpr, JsonPattern, TermPattern
+from trailwatch.spec import naming
 
 # CloudTrail's events on the default bus (management API calls and console sign-ins).
 DETAIL_TYPES = ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail")
@@ -34,7 +35,7 @@ MAX_PATTERN_CHARS = 2048
 # named Describe*, Get* and List* (EventBridge guide, "Receiving read-only management events").
 READ_ONLY_PREFIXES = ("Describe", "Get", "List")
 # The rule state that takes them too.
-ALL_MANAGEMENT_EVENTS_STATE = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+ALL_MANAGEMENT_EVENTS_STATE = naming.RULE_STATE_ALL_MANAGEMENT_EVENTS
 # Our cap on `$or` branches: beyond it the normal form of a nested pattern is not a rule a
 # person can review (the catalog's largest needs one branch).
 MAX_BRANCHES = 64

@@ -195,7 +195,7 @@ class ChatChannel:
 
 
 # The rule state that also matches read-only management calls (Describe*, Get*, List*).
-ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+ALL_MANAGEMENT_EVENTS = naming.RULE_STATE_ALL_MANAGEMENT_EVENTS
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,9 @@ class EventRule:
     # The targets whose delivery asked for the rule (another one than the host for a
     # global-service event placed in the account's us-east-1 target).
     requested_by: tuple[str, ...]
+    # ENABLED, or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS when the pattern can match
+    # read-only calls (Describe*, Get*, List*): EventBridge shows a plain ENABLED rule none of them.
+    state: str = "ENABLED"
 
     @property
     def pattern_json(self) -> str:
@@ -95,6 +98,7 @@ class EventRule:
             "channels": list(self.channels),
             "event_pattern": json.loads(self.pattern_json),
             "requested_by": list(self.requested_by),
+            "state": self.state,
         }
 
 
@@ -177,6 +181,11 @@ def event_rules(
                 event_pattern=translation.event_pattern,
                 channels=hosted.channels,
                 requested_by=tuple(dict.fromkeys(requested)),
+                state=(
+                    naming.RULE_STATE_ALL_MANAGEMENT_EVENTS
+                    if translation.read_only_events
+                    else "ENABLED"
+                ),
             )
     return EventRules(
         by_target={

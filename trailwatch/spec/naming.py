@@ -27,6 +27,10 @@ DEFAULT_CHANNEL = "default"
 # The provider alias of the AWS Chatbot resources, when the target's region has no Chatbot API.
 CHATBOT_PROVIDER = "chatbot"
 
+# The EventBridge rule state that also shows a rule read-only management calls (Describe*,
+# Get*, List*): stacks write it for patterns that can match them, plan review guards it.
+RULE_STATE_ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+
 _FILTER_PREFIX = "filter_"
 _ALARM_PREFIX = "alarm_"
 _SUBSCRIPTION_PREFIX = "alarm_topic_subscription_"
