@@ -27,6 +27,8 @@ from trailwatch.replay.sql.athena_query import Window
 from trailwatch.spec.model import Deployment, load_deployment
 from trailwatch.tooling.emulator import Emulator, moto_available
 
+ACCOUNTS = ("111122223333",)
+
 
 @pytest.fixture(scope="module")
 def deployment() -> Deployment:
@@ -53,6 +55,54 @@ def test_a_failed_query_is_one_line_naming_it_and_athenas_reason() -> None:
     }
     with pytest.raises(AthenaError, match=r"^athena: query q-1 FAILED: TABLE_NOT_FOUND.*exist$"):
         QueryStatus.from_response(response).check()
+
+
+def test_result_pages_after_the_first_keep_their_first_row(tmp_path: Path) -> None:
+    # A botocore Stubber, not a real part: moto answers get_query_results in one page, and no
+    # Athena is reachable here. The pages are the shape AWS documents: the header is the first
+    # row of the first page only, and NextToken chains the pages.
+    import boto3
+    from botocore.stub import Stubber
+
+    def page(values: list[str | None], token: str | None) -> dict[str, Any]:
+        rows = [{"Data": [{} if v is None else {"VarCharValue": v}]} for v in values]
+        answer: dict[str, Any] = {"ResultSet": {"Rows": rows}}
+        return {**answer, "NextToken": token} if token else answer
+
+    session = boto3.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+    )
+    client = session.client("athena")
+    with Stubber(client) as stub:
+        stub.add_response(
+            "get_query_results", page(["ev", "1", "2"], "t1"), {"QueryExecutionId": "q"}
+        )
+        wanted = {"QueryExecutionId": "q", "NextToken": "t1"}
+        stub.add_response("get_query_results", page(["3", None], "t2"), wanted)
+        wanted = {"QueryExecutionId": "q", "NextToken": "t2"}
+        stub.add_response("get_query_results", page(["4"], None), wanted)
+        rows = list(AthenaRunner(client, database=DATABASE).rows("q"))
+        stub.assert_no_pending_responses()
+    assert rows == [("1",), ("2",), ("3",), (None,), ("4",)]
+
+
+def test_no_region_names_the_variable_botocore_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trailwatch.cli.replay_athena import athena_client
+
+    for name in ("AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    # botocore ignores AWS_REGION: with it set, the session still has no region.
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    with pytest.raises(AthenaError) as raised:
+        athena_client(None)
+    assert str(raised.value) == (
+        "athena: no AWS region: set AWS_DEFAULT_REGION (or the AWS profile's region) to the "
+        "region of the table"
+    )
 
 
 # --- the plumbing, against the emulator --------------------------------------------------
@@ -106,6 +156,7 @@ def test_the_cli_sends_the_query_and_reads_athenas_rows_as_the_python_engine_ans
     monkeypatch.setenv("TRAILWATCH_ENDPOINT_URL", emulator.endpoint_url)
     args = ["replay", "--engine", "athena", "--json", "--database", DATABASE, "--table", TABLE]
     args += ["--workgroup", "replay", "--output", "s3://results-bucket/replay/"]
+    args += ["--accounts", ",".join(ACCOUNTS)]
     assert main(args) == 0
     out, err = capsys.readouterr()
     answer = json.loads(out)
@@ -115,7 +166,7 @@ def test_the_cli_sends_the_query_and_reads_athenas_rows_as_the_python_engine_ans
     assert "SUCCEEDED" in err and "bytes: about USD 0.0000 (USD 5 per TB" in err
     (query_id,) = client.list_query_executions(WorkGroup="replay")["QueryExecutionIds"]
     sent = client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-    assert sent["Query"] == athena_sql(deployment, DATABASE, TABLE, Window())
+    assert sent["Query"] == athena_sql(deployment, DATABASE, TABLE, Window(accounts=ACCOUNTS))
     assert sent["QueryExecutionContext"] == {"Database": DATABASE}
     assert sent["ResultConfiguration"]["OutputLocation"].startswith("s3://results-bucket/replay/")
 
@@ -172,7 +223,7 @@ def test_athena_refusing_the_request_is_one_line_and_exit_2(
     emulator.reset()
     monkeypatch.setenv("TRAILWATCH_ENDPOINT_URL", emulator.endpoint_url)
     args = ["replay", "--engine", "athena", "--database", DATABASE, "--workgroup", "nope"]
-    assert main(args) == 2
+    assert main([*args, "--accounts", ",".join(ACCOUNTS)]) == 2
     err = capsys.readouterr().err
     assert err == (
         "trailwatch: athena: StartQueryExecution: InvalidRequestException: "
@@ -180,18 +231,47 @@ def test_athena_refusing_the_request_is_one_line_and_exit_2(
     )
 
 
+def test_an_empty_window_says_the_query_returned_no_records(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.reset()
+    seed_results(emulator, [])
+    monkeypatch.setenv("TRAILWATCH_ENDPOINT_URL", emulator.endpoint_url)
+    args = ["replay", "--engine", "athena", "--json", "--database", DATABASE]
+    assert main([*args, "--accounts", ",".join(ACCOUNTS)]) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out)["records"] == 0
+    assert err.splitlines()[-1] == (
+        "trailwatch: the Athena query returned no records in the window (--since, --until, "
+        "--accounts, --regions)"
+    )
+
+
+ATHENA = ["--engine", "athena", "--database", "db", "--accounts", "111122223333"]
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--engine", "athena", "--database", "db", "some/path"], "drop the PATHs"),
+        ([*ATHENA, "some/path"], "drop the PATHs"),
         (["--engine", "athena"], "needs --database"),
+        (["--engine", "athena", "--database", "db"], "needs --accounts (ID,...): the table of"),
+        (["--engine", "athena", "--database", "db", "--accounts", " , "], "needs --accounts"),
         (["--engine", "athena", "--database", "db", "--accounts", "12"], "12-digit"),
-        (["--engine", "athena", "--database", "db", "--since", "yesterday"], "--since"),
-        (["--engine", "athena", "--database", "d;b"], "--database"),
-        (["--engine", "athena", "--database", "db", "--output", "bucket/x"], "not an S3 location"),
-        (["--engine", "athena", "--database", "db", "--regions", "mars"], "not a region name"),
+        ([*ATHENA, "--since", "yesterday"], "--since"),
+        (["--engine", "athena", "--database", "d;b", "--accounts", "111122223333"], "--database"),
+        ([*ATHENA, "--output", "bucket/x"], "not an S3 location"),
+        ([*ATHENA, "--regions", "mars"], "not a region name"),
         (["--engine", "duckdb", "--since", "2024-01-01", "x"], "is for --engine athena"),
         ([], "at least one PATH"),
+        # Options an engine does not read, refused even at their default value.
+        ([*ATHENA, "--jobs", "2"], "--jobs is for --engine python (here: --engine athena)"),
+        ([*ATHENA, "--max-record-bytes", "4MiB"], "--max-record-bytes is for --engine python or"),
+        ([*ATHENA, "--max-document-bytes", "1GiB"], "--max-document-bytes is for --engine py"),
+        (["--engine", "duckdb", "--jobs", "8", "x"], "--jobs is for --engine python (here: --e"),
+        (["--table", "foo", "x"], "--table is for --engine athena (here: --engine python)"),
+        (["--table", "cloudtrail_logs", "x"], "--table is for --engine athena"),
+        (["--engine", "duckdb", "--workgroup", "primary", "x"], "--workgroup is for --engine at"),
     ],
 )
 def test_bad_athena_options_are_one_line_and_exit_2(
@@ -217,7 +297,7 @@ def test_an_event_the_table_cannot_tell_stops_the_replay_before_any_query(
         "targets: [{name: one, region: us-east-1}]\nevent_directories: [events]\n"
         "notifications: {emails: [a@example.com]}\n"
     )
-    code = main(["replay", "--engine", "athena", "--config", str(config), "--database", "db"])
+    code = main(["replay", *ATHENA, "--config", str(config)])
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("trailwatch: event 'lower-case-name': ") and "$.eventname" in err

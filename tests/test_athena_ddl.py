@@ -45,6 +45,12 @@ def test_ddl_enumerates_accounts_and_defaults_to_every_commercial_region(
         (["--bucket", "Bad_Bucket"], "not an S3 bucket name"),
         (["--bucket", "ok-bucket", "--organization-id", "org"], "--organization-id"),
         (["--bucket", "ok-bucket", "--accounts", "12"], "12-digit account id"),
+        # Each would have broken the DDL's quoted strings or named nothing real.
+        (["--bucket", "ok-bucket", "--prefix", "x'y"], '--prefix: "x\'y" is not an S3 key'),
+        (["--bucket", "ok-bucket", "--regions", "us-east-1',evil"], "--regions: \"us-east-1'"),
+        (["--bucket", "ok-bucket", "--regions", "us-east-1,eu-wset-1"], "'eu-wset-1' is not"),
+        (["--bucket", "ok-bucket", "--since", "bogus"], "--since: 'bogus' is not a day"),
+        (["--bucket", "ok-bucket", "--since", "2024/13/01"], "--since: '2024/13/01'"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2(
@@ -53,3 +59,11 @@ def test_bad_options_are_one_line_and_exit_2(
     assert main(["athena-ddl", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("since", ["2024-01-01", "2024/01/01"])
+def test_since_takes_replays_form_and_projects_athenas(
+    since: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["athena-ddl", "--bucket", "logs-1", "--since", since]) == 0
+    assert "'projection.timestamp.range'='2024/01/01,NOW'" in capsys.readouterr().out

@@ -295,3 +295,45 @@ def test_every_semantics_and_aws_case_agrees_inside_a_json_column(tmp_path: Path
     kinds = ("the wildcard selector", "a term pattern", "a space-delimited", "a text match")
     kinds += ("the selector name",)
     assert [c for c in refused if not c.startswith(kinds)] == []
+
+
+def _element_at_indexes(sql: str) -> list[str]:
+    """The index argument (the last, at the call's own depth) of every `element_at(...)`."""
+    indexes = []
+    start = sql.find("element_at(")
+    while start != -1:
+        depth, args, current = 0, [], ""
+        for char in sql[start + len("element_at(") :]:
+            if char == ")" and depth == 0:
+                break
+            if char == "," and depth == 0:
+                args.append(current)
+                current = ""
+                continue
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            current += char
+        indexes.append(current.strip())
+        start = sql.find("element_at(", start + 1)
+    return indexes
+
+
+def test_no_element_at_index_can_be_0(deployment: Deployment) -> None:
+    # Trino's element_at fails on index 0 (arrays are 1-based): every index is a positive
+    # literal, or the period lookup kept off 0 for the records' row (ev -1).
+    from tests.corpus import pattern_cases
+    from trailwatch.replay.sql.athena_query import athena_query
+
+    sql = [athena_query(deployment.alarms, QUOTED_TABLE, Window())]
+    schema = AthenaSchema()
+    patterns = [p for _i, p, _r in pattern_cases()]
+    patterns += ['{ $.resources[0].arn = "x" }', '{ $.resources[2].accountId = "1" }']
+    for pattern in patterns:
+        try:
+            sql.append(compile_condition("case", pattern, schema))
+        except SqlUnsupported:
+            continue
+    sql.append(schema.select_list())
+    indexes = [i for text in sql for i in _element_at_indexes(text)]
+    assert "greatest(ev, 0) + 1" in indexes and "1" in indexes and "3" in indexes
+    period = "greatest(ev, 0) + 1"
+    assert [i for i in indexes if i != period and not (i.isdigit() and int(i) >= 1)] == []

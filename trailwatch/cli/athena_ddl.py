@@ -32,7 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="REGION,...",
         help="enumerated regions (default: every region of the aws partition botocore knows)",
     )
-    parser.add_argument("--since", default="2020/01/01", help="first day projected (yyyy/MM/dd)")
+    parser.add_argument(
+        "--since", default="2020/01/01", help="first day projected (2020-01-01 or 2020/01/01)"
+    )
 
 
 def _split(text: str | None) -> list[str]:

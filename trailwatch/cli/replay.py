@@ -34,6 +34,14 @@ _UNITS = {"": 1, "k": 2**10, "kib": 2**10, "m": 2**20, "mib": 2**20, "g": 2**30,
 
 
 ENGINES = ("python", "duckdb", "athena")
+# The engines each engine-specific option applies to (every option defaults to None, so that
+# one given explicitly is refused even with its default value).
+OPTION_ENGINES: dict[str, tuple[str, ...]] = {
+    "jobs": ("python",),
+    "max_record_bytes": ("python", "duckdb"),
+    "max_document_bytes": ("python", "duckdb"),
+    **{name: ("athena",) for name in replay_athena.ATHENA_ONLY},
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,12 +103,24 @@ def parse_jobs(text: str) -> int:
     return int(text)
 
 
+def check_engine_options(args: argparse.Namespace) -> None:
+    """An `InputError` for the first option given that the chosen engine does not read."""
+    from trailwatch.errors import InputError
+
+    for name, engines in OPTION_ENGINES.items():
+        if args.engine not in engines and getattr(args, name) is not None:
+            option = "--" + name.replace("_", "-")
+            wanted = " or ".join(f"--engine {e}" for e in engines)
+            raise InputError(f"{option} is for {wanted} (here: --engine {args.engine})")
+
+
 def run(args: argparse.Namespace) -> int:
     from trailwatch.cli.console import console as make_console
     from trailwatch.replay import replay
     from trailwatch.replay.records import ReadLimits, check_paths
     from trailwatch.spec.model import load_deployment
 
+    check_engine_options(args)
     deployment = load_deployment(args.config)
     stderr = make_console(stderr=True)
     if args.engine == "athena":
@@ -108,9 +128,6 @@ def run(args: argparse.Namespace) -> int:
         return _report(args, result)
     from trailwatch.errors import InputError
 
-    given = [f"--{name}" for name in replay_athena.ATHENA_ONLY if getattr(args, name)]
-    if given:
-        raise InputError(f"{given[0]} is for --engine athena (here: --engine {args.engine})")
     if not args.paths:
         raise InputError("replay needs at least one PATH (files or folders of CloudTrail records)")
     paths = check_paths(args.paths)
@@ -149,6 +166,13 @@ def _report(args: argparse.Namespace, result: ReplayResult) -> int:
         print(json.dumps(result.to_json(), indent=2))
     else:
         _print_report(result, make_console())
+    if result.records == 0 and result.engine == "athena":
+        print(
+            "trailwatch: the Athena query returned no records in the window (--since, --until, "
+            "--accounts, --regions)",
+            file=sys.stderr,
+        )
+        return exit_codes.FINDINGS
     if result.records == 0 and (result.skipped or not result.files):
         print("trailwatch: no CloudTrail record could be read", file=sys.stderr)
         return exit_codes.FINDINGS

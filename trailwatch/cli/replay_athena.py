@@ -15,14 +15,25 @@ if TYPE_CHECKING:
     from trailwatch.replay import ReplayResult
     from trailwatch.spec.model import Deployment
 
-# The options only the athena engine reads, to refuse them with another engine.
-ATHENA_ONLY = ("database", "workgroup", "output", "since", "until", "accounts", "regions")
+# The options only the athena engine reads, to refuse them with another engine. Each defaults
+# to None, so that "given" is told from "not given" whatever value was given.
+ATHENA_ONLY = (
+    "database",
+    "table",
+    "workgroup",
+    "output",
+    "since",
+    "until",
+    "accounts",
+    "regions",
+)
+DEFAULT_TABLE = "cloudtrail_logs"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("--engine athena (no PATH: the table is the input)")
     group.add_argument("--database", help="the Glue database holding the table")
-    group.add_argument("--table", default="cloudtrail_logs", help="the table `athena-ddl` created")
+    group.add_argument("--table", help=f"the table `athena-ddl` created (default: {DEFAULT_TABLE})")
     group.add_argument("--workgroup", help="Athena workgroup (default: the account's primary)")
     group.add_argument(
         "--output",
@@ -54,7 +65,11 @@ def athena_client(endpoint_url: str | None) -> Any:
         return session.client("athena", endpoint_url=endpoint_url)
     session = boto3.Session()
     if session.region_name is None:
-        raise AthenaError("athena: no AWS region: set AWS_REGION to the region of the table")
+        # botocore reads AWS_DEFAULT_REGION or the profile's region, never AWS_REGION.
+        raise AthenaError(
+            "athena: no AWS region: set AWS_DEFAULT_REGION (or the AWS profile's region) "
+            "to the region of the table"
+        )
     if session.get_credentials() is None:
         raise AthenaError("athena: no AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID)")
     return session.client("athena")
@@ -76,6 +91,13 @@ def replay(args: argparse.Namespace, deployment: Deployment, stderr: Console) ->
         raise InputError("--engine athena reads the table, not files: drop the PATHs")
     if not args.database:
         raise InputError("--engine athena needs --database (the Glue database of the table)")
+    if not _split(args.accounts):
+        # athena-ddl's table injects the account partition: Athena refuses a query on it that
+        # does not name its accounts, after the round trip; say so before connecting.
+        raise InputError(
+            "--engine athena needs --accounts (ID,...): the table of athena-ddl injects the "
+            "account partition, so each query must name its accounts"
+        )
     window = Window(
         since=parse_moment("--since", args.since) if args.since else None,
         until=parse_moment("--until", args.until) if args.until else None,
@@ -84,7 +106,8 @@ def replay(args: argparse.Namespace, deployment: Deployment, stderr: Console) ->
     )
     # Refuse what can be refused before connecting.
     check_output(args.output)
-    athena_sql(deployment, args.database, args.table, window)
+    table = DEFAULT_TABLE if args.table is None else args.table
+    athena_sql(deployment, args.database, table, window)
     started = time.perf_counter()
     seen: list[str] = []
 
@@ -106,7 +129,7 @@ def replay(args: argparse.Namespace, deployment: Deployment, stderr: Console) ->
         output=args.output,
         on_status=on_status,
     )
-    result, run = replay_athena(deployment, runner, args.table, window)
+    result, run = replay_athena(deployment, runner, table, window)
     print(
         f"athena: query {run.query_id} scanned {run.bytes_scanned:,} bytes: about "
         f"USD {run.cost_usd:.4f} (USD {PRICE_PER_TB_USD:g} per TB, 10 MB minimum per query)",

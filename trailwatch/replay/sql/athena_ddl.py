@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 from trailwatch.errors import InputError
+from trailwatch.spec.fields import KEY_PREFIX, REGION, known_regions
 
 COLUMNS = """\
   eventversion STRING,
@@ -67,6 +69,33 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _ORGANIZATION = re.compile(r"o-[a-z0-9]{10,32}")
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,127}")
+# The projection's date format, and the forms `--since` takes (replay's, and the projection's).
+_DAY = "%Y/%m/%d"
+_SINCE_FORMATS = ("%Y-%m-%d", _DAY)
+
+
+def projection_day(since: str) -> str:
+    """`2024-01-01` or `2024/01/01` as the projection range's `2024/01/01`."""
+    for form in _SINCE_FORMATS:
+        try:
+            return datetime.strptime(since, form).strftime(_DAY)
+        except ValueError:
+            continue
+    raise InputError(f"--since: {since!r} is not a day (2024-01-01 or 2024/01/01)")
+
+
+def _check_location(prefix: str, regions: Sequence[str]) -> None:
+    """Refuse what would break the DDL's quoted strings or name no real region."""
+    if prefix.strip("/") and not re.fullmatch(KEY_PREFIX.regex, prefix):
+        raise InputError(f"--prefix: {prefix!r} is not {KEY_PREFIX.words}")
+    if not regions:
+        raise InputError("--regions: no region given")
+    known = known_regions()
+    for region in regions:
+        if not re.fullmatch(REGION.regex, region) or (known and region not in known):
+            raise InputError(
+                f"--regions: {region!r} is not an AWS region botocore knows (such as us-east-1)"
+            )
 
 
 def cloudtrail_ddl(
@@ -89,6 +118,8 @@ def cloudtrail_ddl(
         raise InputError(f"--accounts: {bad[0]!r} is not a 12-digit account id")
     if not _TABLE.fullmatch(table):
         raise InputError(f"--table: {table!r} is not a table name (a-z, 0-9, _)")
+    _check_location(prefix, regions)
+    first_day = projection_day(since)
     root = f"s3://{bucket}/" + (prefix.strip("/") + "/" if prefix.strip("/") else "") + "AWSLogs/"
     if organization_id:
         root += f"{organization_id}/"
@@ -113,7 +144,7 @@ TBLPROPERTIES (
   'projection.region.values'='{",".join(regions)}',
   'projection.timestamp.type'='date',
   'projection.timestamp.format'='yyyy/MM/dd',
-  'projection.timestamp.range'='{since},NOW',
+  'projection.timestamp.range'='{first_day},NOW',
   'projection.timestamp.interval'='1',
   'projection.timestamp.interval.unit'='DAYS',
   'storage.location.template'='{root}${{account}}/CloudTrail/${{region}}/${{timestamp}}'
