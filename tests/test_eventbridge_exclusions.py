@@ -72,6 +72,53 @@ EXCLUDED: list[tuple[str, list[str]]] = [
 ]
 
 
+# A value with an inner `*` is a regex in the filter (CloudWatch's `*` works only at the ends)
+# and the same glob as an EventBridge wildcard: the 30 denials of one role, any account and session.
+EXCLUDED.append(
+    (
+        "authorization-failures",
+        [
+            rule_clause(
+                ExclusionRule.model_construct(
+                    id="password-data-role",
+                    events=("authorization-failures",),
+                    match={
+                        "principal_arn": "arn:aws:sts::*:assumed-role/"
+                        "stratus-red-team-ec2-get-password-data-role/*"
+                    },
+                    reason="the red-team lab's role",
+                )
+            )
+        ],
+    )
+)
+
+
+def test_an_inner_wildcard_rule_is_an_anything_but_wildcard() -> None:
+    rule = ExclusionRule.model_construct(
+        id="plan-role",
+        events=("authorization-failures",),
+        match={"principal_arn": "arn:aws:sts::*:assumed-role/TerraformPlan/*"},
+        reason="the plan role",
+    )
+    pattern = with_clauses(catalog_pattern("authorization-failures"), [rule_clause(rule)])
+    translation = translate(pattern)
+    assert translation.event_pattern is not None
+    assert translation.event_pattern["detail"]["userIdentity"] == {
+        "arn": [
+            {"exists": False},
+            None,
+            {"anything-but": {"wildcard": "arn:aws:sts::*:assumed-role/TerraformPlan/*"}},
+        ]
+    }
+
+
+def test_a_regex_no_rule_wrote_has_no_equivalent() -> None:
+    translation = translate("{ $.eventName = %^Put[A-Z]+Policy$% }")
+    assert translation.event_pattern is None
+    assert any("regular expressions" in limit for limit in translation.limits)
+
+
 @pytest.mark.parametrize(("event_id", "clauses"), EXCLUDED, ids=lambda v: str(v)[:60])
 def test_rule_with_exclusions_agrees_with_its_filter(
     event_id: str, clauses: list[str], records: list[dict[str, Any]]

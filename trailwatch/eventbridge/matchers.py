@@ -24,6 +24,7 @@ from trailwatch.patterns.syntax import (
     StringValue,
     Value,
 )
+from trailwatch.spec.rule_values import glob_of_value
 
 # EventBridge's numeric matching holds between these bounds (event-ruler's README: "Numeric
 # matching is limited to value between -5.0e9 and +5.0e9 inclusive").
@@ -108,7 +109,7 @@ def comparison_condition(comparison: Comparison) -> FieldCondition | None:
     path = field_path(comparison.selector)
     value = comparison.value
     if isinstance(value, RegexValue):
-        raise Untranslatable("EventBridge has no regular expressions")
+        return _rule_value_condition(path, comparison.op, value)
     if isinstance(value, NumberValue):
         return _number_condition(path, comparison.op, value)
     if comparison.op == "=":
@@ -116,6 +117,19 @@ def comparison_condition(comparison: Comparison) -> FieldCondition | None:
     if comparison.op == "!=":
         return _string_not_equal(path, value)
     raise Untranslatable(f"`{comparison.op}` needs a number")  # the parser refuses it first
+
+
+def _rule_value_condition(path: tuple[str, ...], op: str, value: RegexValue) -> FieldCondition:
+    """A regex an exclusion rule's value with an inner `*` became (`spec.rule_values`): read back
+    as the value, it is an EventBridge wildcard; any other regex has no EventBridge equivalent."""
+    glob = glob_of_value(f"%{value.source}%")
+    if glob is None:
+        raise Untranslatable("EventBridge has no regular expressions")
+    # Rule values hold no backslash (RULE_VALUE) and every `*` in them is a wildcard.
+    matcher = {"wildcard": glob}
+    if op == "=":
+        return FieldCondition(path, (matcher,))
+    return FieldCondition(path, ({"anything-but": matcher},), (NOT_EQUAL_DIFFERENCE,))
 
 
 def _string_equal(path: tuple[str, ...], value: StringValue) -> FieldCondition:
