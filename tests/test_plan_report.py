@@ -263,6 +263,14 @@ def test_a_narrowed_route_flags_exactly_the_alarms_that_stop_paging(plan_lab: Pl
         ),
         # The high events' EventBridge rules no longer publish to on-call either.
         "alarm topic policy changed": ("review", {(PRIMARY, "alarm_topic_policy_oncall")}),
+    } | {
+        f"EventBridge target of {a.id} to channel oncall destroyed: the channel no longer gets "
+        "the event's messages": (
+            "weakening",
+            {(PRIMARY, f"event_target_{a.id.replace('-', '_')}__oncall")},
+        )
+        for a in deployment.alarms
+        if a.severity == "high"
     }
 
 
@@ -313,7 +321,7 @@ def test_markdown_report_matches_golden_file(
     )
     lines = out.splitlines()
     assert lines[0] == "## trailwatch plan review"
-    assert lines[2].startswith("⚠️ **15 changes to review (13 weakenings)**")
+    assert lines[2].startswith("⚠️ **28 changes to review (23 weakenings)**")
     # The security review comes before the per-stack tables.
     assert out.index("### Security review") < out.index("### Changes by stack")
 
@@ -357,9 +365,9 @@ def test_json_report_carries_findings_and_counts(
     data = json.loads(out)
     assert code == 0
     assert (data["verdict"], data["weakenings"], data["to_review"]) == (
-        "16 changes to review (13 weakenings)",
-        13,
-        16,
+        "28 changes to review (23 weakenings)",
+        23,
+        28,
     )
     counts = {s["stack"]: s["counts"] for s in data["stacks"]}
     # Deleted: vpc-changes' filter, alarm, EventBridge rule and its target, the on-call topic,
