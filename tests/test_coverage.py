@@ -171,7 +171,8 @@ def test_json_shape(default_synth: Synth, capsys: pytest.CaptureFixture[str]) ->
         "status": "met",
         "claimed": True,
         "reasons": [],
-        "path": "alarm",
+        # The primary target delivers both paths (the default config), eu alarms only.
+        "path": "trailwatch-primary: both; trailwatch-eu: alarm",
         "stacks": {
             "trailwatch-primary": {"status": "met", "reason": None, "detail": None},
             "trailwatch-eu": {
@@ -194,7 +195,8 @@ def test_markdown_table_has_a_row_per_control(
     rows = out.strip().splitlines()
     assert code == 0
     assert rows[0] == "| Framework | Control | Event | Met | Path | Why not |"
-    assert "| Security Hub | CloudWatch.13 | route-table-changes | met | alarm |  |" in rows
+    both = "trailwatch-primary: both; trailwatch-eu: alarm"
+    assert f"| Security Hub | CloudWatch.13 | route-table-changes | met | {both} |  |" in rows
     assert "| Security Hub | CloudWatch.15 | every alarm / log group | met |  |  |" in rows
     assert len(rows) == 2 + 14 + 15 + 17 + 19
 

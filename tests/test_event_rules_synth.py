@@ -155,3 +155,26 @@ def test_events_alone_makes_rules_and_no_filter_alarm_or_dashboard(events_only: 
         deployment_of(events_only).event_rules_for(deployment_of(events_only).targets[0])
     )
     assert len(events_only.resources(EU, "aws_cloudwatch_metric_alarm")) == 17
+
+
+def test_coverage_says_an_events_only_target_delivers_no_alarm(
+    events_only: Synth, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trailwatch.cli import main
+
+    config = events_only.workdir / "trailwatch.yaml"
+    code = main(
+        ["coverage", "--json", "--config", str(config), "--synth-dir", str(events_only.outdir)]
+    )
+    report = json.loads(capsys.readouterr().out)
+    # eu (alarms only, regional trail) does not meet the controls primary's trail would.
+    assert code == 1
+    (hub,) = [f for f in report["frameworks"] if f["id"] == "security-hub"]
+    root = next(c for c in hub["controls"] if c["id"] == "CloudWatch.1")
+    assert root["stacks"][PRIMARY]["reason"] == "alarms not delivered"
+    assert root["stacks"][PRIMARY]["detail"] == (
+        "target primary delivers events only: no metric filter or alarm, which the control asks for"
+    )
+    assert any(
+        "target primary delivers events only" in w for w in deployment_of(events_only).warnings
+    )

@@ -140,6 +140,12 @@ def _why_no_filter(control: Control, stack: Inventory, deployment: Deployment) -
         return "disabled", f"{event_id} is in disabled_events"
     if target is not None and event_id in target.disabled_events:
         return "disabled", f"{event_id} is in the disabled_events of target {target.name}"
+    if target is not None and "alarms" not in deployment.delivery_for(target):
+        return (
+            "alarms not delivered",
+            f"target {target.name} delivers {', '.join(deployment.delivery_for(target))} only: "
+            "no metric filter or alarm, which the control asks for",
+        )
     try:
         alarm = deployment.alarm(event_id, target)
     except KeyError:

@@ -96,6 +96,13 @@ class Deployment:
                         'coverage` shows "pattern overridden"'
                     )
         found.extend(self.eventbridge_rules.warnings)
+        for index, target in enumerate(self.targets):
+            if "alarms" not in self.delivery_for(target):
+                found.append(
+                    f"targets[{index}].delivery: target {target.name} delivers events only: no "
+                    "metric filter or alarm, so every CIS and Security Hub alarm control fails "
+                    "there (`trailwatch coverage` shows \"alarms not delivered\")"
+                )
         found.extend(self._external_topic_warnings())
         return tuple(dict.fromkeys(found))
 
