@@ -55,6 +55,11 @@ CONFIG_ERRORS = [
     ("not utf-8", "targets: [\udcff]", "not UTF-8 text"),
     ("unknown field", with_changes(namspace="X"), "namspace: unknown field"),
     (
+        "a word where a list goes",
+        with_changes(delivery="events"),
+        "delivery: must be a list, such as [a, b] (got 'events')",
+    ),
+    (
         "bad region",
         with_changes(targets=[{"name": "a", "region": "europe"}]),
         "targets[0].region: must be",

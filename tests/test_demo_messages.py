@@ -71,10 +71,11 @@ def test_table_rows_keep_event_ids_whole_in_a_pipe(command: str) -> None:
         rows = [line for line in lines if event_id in line.split()]
         # `in line.split()` needs the id as one cell: a split id ("console-signin-wi" / "thout-
         # mfa") or one broken at a hyphen would be found on no line. validate lists each event
-        # in its alarm table and again in each target's routing table.
+        # in its alarm table, again in each target's routing table and in primary's EventBridge
+        # rules table.
         whole = [r for r in rows if f"│ {event_id} " in r]
         assert whole and len(whole) == len(rows), (event_id, result.stdout)
-        assert len(whole) == (3 if command == "validate" else 1), (event_id, result.stdout)
+        assert len(whole) == (4 if command == "validate" else 1), (event_id, result.stdout)
     # Off a terminal the table is as wide as its content, not padded to the console's width.
     assert max(len(line) for line in lines) < WIDTH_OFF_TERMINAL
 

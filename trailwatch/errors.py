@@ -124,6 +124,9 @@ def describe_validation_error(
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown field (check the spelling; see the README for the allowed fields)"
+        elif problem["type"] in ("tuple_type", "list_type"):
+            # YAML users write lists; pydantic's "tuple" is the model's spelling of one.
+            message = "must be a list, such as [a, b]"
         elif problem["type"] == "string_pattern_mismatch":
             expected = hints.get(str(problem.get("ctx", {}).get("pattern")))
             if expected:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from trailwatch.spec.alarms import Alarm
+    from trailwatch.spec.delivery import EventRule
     from trailwatch.spec.model import Deployment
     from trailwatch.spec.targets import Target
 
@@ -60,10 +61,33 @@ def run(args: argparse.Namespace) -> int:
     for target in deployment.targets:
         console.print(
             f"stack {deployment.stack_name(target)}: {target.region}, "
-            f"trail {target.trail.mode}, log group {deployment.log_group_name(target)}"
+            f"trail {target.trail.mode}, log group {deployment.log_group_name(target)}, "
+            f"delivery {', '.join(deployment.delivery_for(target))}"
         )
-        console.print(_routing(deployment, target))
+        if "alarms" in deployment.delivery_for(target):
+            console.print(_routing(deployment, target))
+        rules = deployment.event_rules_for(target)
+        if rules:
+            console.print(_event_rules(target, rules))
     return exit_codes.OK
+
+
+def _event_rules(target: Target, rules: tuple[EventRule, ...]) -> Table:
+    """The EventBridge rules the target's stack creates, their state and channels."""
+    from rich.table import Table
+
+    table = Table(title=f"EventBridge rules of {target.name}")
+    for column in ("event", "rule", "state", "channels", "asked for by"):
+        table.add_column(column, no_wrap=column != "asked for by")
+    for rule in rules:
+        table.add_row(
+            rule.id,
+            rule.rule_name,
+            rule.state,
+            ", ".join(rule.channels),
+            ", ".join(rule.requested_by),
+        )
+    return table
 
 
 def _routing(deployment: Deployment, target: Target) -> Table:

@@ -101,7 +101,7 @@ class Deployment:
                 found.append(
                     f"targets[{index}].delivery: target {target.name} delivers events only: no "
                     "metric filter or alarm, so every CIS and Security Hub alarm control fails "
-                    "there (`trailwatch coverage` shows \"alarms not delivered\")"
+                    'there (`trailwatch coverage` shows "alarms not delivered")'
                 )
         found.extend(self._external_topic_warnings())
         return tuple(dict.fromkeys(found))
