@@ -6,12 +6,15 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from tests.conftest import default_config
 from tests.event_rule_stacks import INPUT_PATHS, PATTERNS, TEMPLATE, compact
-from trailwatch.drill.event_rules import NO_EVENTS_PATH, RuleCheck
+from trailwatch.drill.event_rules import NO_EVENTS_PATH, RULE_MISSING, RuleCheck
 from trailwatch.inventory.aws import read_inventory
 from trailwatch.inventory.model import EventRule
 from trailwatch.spec import naming
@@ -137,48 +140,136 @@ def test_a_narrowed_deployed_rule_misses_the_record_it_no_longer_names(
     assert verdict.note == "rule trailwatch-vpc-changes's pattern does not match the record"
 
 
-# --- the drill, on the lab's deployment with rules put beside it ---------------------------
+# --- the drill, on the lab's deployment (the default config: 17 rules on the primary target) --
+# The lab is shared by every emulator test: these never change its Terraform-managed rules.
 
 
-@pytest.fixture
-def lab_rules(lab: Any) -> Iterator[Any]:
-    """The primary target's region gets rules for two drilled events (one narrowed, so that it
-    misses the drill's CreateSecurityGroup call); removed again after the test."""
-    client = lab.client("events", "us-east-1")
-    narrowed = copy.deepcopy(PATTERNS["security-group-changes"])
-    narrowed["detail"]["eventName"].remove("CreateSecurityGroup")
-    rules = {"vpc-changes": PATTERNS["vpc-changes"], "security-group-changes": narrowed}
-    for event_id, pattern in rules.items():
-        client.put_rule(Name=naming.event_rule_name("", event_id), EventPattern=compact(pattern))
-    yield client
-    for event_id in rules:
-        client.delete_rule(Name=naming.event_rule_name("", event_id))
-
-
-def test_the_drill_checks_each_call_against_the_deployed_rule(lab: Any, lab_rules: Any) -> None:
-    code, out, err = lab.cli(["drill", "--json", "--target", "primary"])
-    report = json.loads(out)
-    assert code == 1, err  # the narrowed rule misses a call
+def _by_event(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     [target] = report["targets"]
     by_event: dict[str, list[dict[str, Any]]] = {}
     for result in target["results"]:
         by_event.setdefault(result["event_id"], []).append(result)
-    assert all(r["matched"] for r in target["results"])  # the filters all match
+    return by_event
+
+
+def test_the_drill_checks_each_call_against_the_rule_terraform_deployed(lab: Any) -> None:
+    deployment = lab.deployment()
+    primary = lab.target("primary")
+    expected = {r.id: r.rule_name for r in deployment.event_rules_for(primary)}
+    assert len(expected) == 17
+    code, out, err = lab.cli(["drill", "--json", "--target", "primary"])
+    assert code == 0, err
+    by_event = _by_event(json.loads(out))
+    drilled = [r for rs in by_event.values() for r in rs if r["call"]]
+    assert drilled and all(r["matched"] for r in drilled)  # the filters all match
+    with_rule = [r for r in drilled if r["event_id"] in expected]
+    # Every drilled event of the primary target has its rule there, and it takes the call.
+    assert {r["event_id"] for r in drilled} <= set(expected)
+    assert {r["event_id"] for r in with_rule} == {
+        "cloudtrail-changes",
+        "iam-policy-changes",
+        "nacl-changes",
+        "network-gateway-changes",
+        "route-table-changes",
+        "s3-bucket-activity",
+        "security-group-changes",
+        "vpc-changes",
+    }
+    for result in with_rule:
+        assert result["rule_name"] == expected[result["event_id"]], result
+        assert result["rule_matched"] is True and result["rule_note"] == "", result
+    assert expected["vpc-changes"] == "trailwatch-vpc-changes"
+    assert {r["call"] for r in by_event["security-group-changes"]} >= {"ec2:CreateSecurityGroup"}
+
+
+def test_a_rule_the_config_delivers_but_aws_lacks_fails_the_drill(
+    lab: Any, tmp_path: Path, catalog: Any
+) -> None:
+    """The eu target told to deliver events too: the lab deployed none of its rules there, so
+    each of its regional events is "rule missing"; its global-service events' rules live in the
+    primary target (us-east-1), and their results say so."""
+    config = default_config()
+    eu = next(t for t in config["targets"] if t["name"] == "eu")
+    eu["delivery"] = ["alarms", "events"]
+    path = tmp_path / "trailwatch.yaml"
+    path.write_text(yaml.safe_dump(config))
+    code, out, err = lab.cli(["drill", "--json", "--config", str(path), "--target", "eu"])
+    assert code == 1, err
+    by_event = _by_event(json.loads(out))
+    results = [r for rs in by_event.values() for r in rs if r["call"]]
+    assert all(r["matched"] for r in results)  # the filters still match: only rules are missing
+    missing = [r for r in results if r["rule_note"] == RULE_MISSING]
+    assert missing and all(r["rule_matched"] is False for r in missing)
     vpc = by_event["vpc-changes"]
-    assert {r["rule_name"] for r in vpc} == {"trailwatch-vpc-changes"}
-    assert all(r["rule_matched"] is True for r in vpc)
-    groups = {r["call"]: r["rule_matched"] for r in by_event["security-group-changes"]}
-    assert groups["ec2:CreateSecurityGroup"] is False
-    assert any(matched is True for matched in groups.values())
-    others = [
-        r
-        for e, rs in by_event.items()
-        if e not in ("vpc-changes", "security-group-changes")
-        for r in rs
-    ]
-    assert others and all(
-        r["rule_matched"] is None and r["rule_note"] == NO_EVENTS_PATH for r in others
+    assert {(r["rule_name"], r["rule_note"]) for r in vpc} == {
+        ("trailwatch-vpc-changes", RULE_MISSING)
+    }
+    placed = [r for r in results if r["rule_note"].startswith("rule in target primary")]
+    assert placed and all(r["rule_matched"] is None for r in placed)
+    for result in placed:
+        name = naming.event_rule_name("", result["event_id"])
+        assert result["rule_note"] == f"rule in target primary (us-east-1): {name}"
+    assert all(catalog[r["event_id"]].global_service for r in placed)
+    assert not any(catalog[r["event_id"]].global_service for r in missing)
+    assert len(missing) + len(placed) == len(results)
+
+
+def test_the_default_eu_target_has_no_events_path(lab: Any) -> None:
+    code, out, err = lab.cli(["drill", "--json", "--target", "eu"])
+    assert code == 0, err
+    results = [r for rs in _by_event(json.loads(out)).values() for r in rs if r["call"]]
+    assert results and all(
+        r["rule_matched"] is None and r["rule_note"] == NO_EVENTS_PATH for r in results
     )
+
+
+SCRATCH_REGION = "ap-southeast-2"  # no target of the lab's config deploys here
+SCRATCH_PREFIX = "scratch-trailwatch-"
+
+
+@pytest.fixture
+def scratch_rule(lab: Any) -> Iterator[Any]:
+    """A narrowed security-group-changes rule (no CreateSecurityGroup) in a region and under a
+    name prefix of its own: the lab's rules stay as Terraform made them. Removed afterwards."""
+    client = lab.client("events", SCRATCH_REGION)
+    narrowed = copy.deepcopy(PATTERNS["security-group-changes"])
+    narrowed["detail"]["eventName"].remove("CreateSecurityGroup")
+    name = f"{SCRATCH_PREFIX}security-group-changes"
+    client.put_rule(Name=name, EventPattern=compact(narrowed))
+    yield client
+    for target in client.list_targets_by_rule(Rule=name)["Targets"]:
+        client.remove_targets(Rule=name, Ids=[target["Id"]])
+    client.delete_rule(Name=name)
+    assert client.list_rules(NamePrefix=SCRATCH_PREFIX)["Rules"] == []
+
+
+def test_a_narrowed_rule_misses_the_call_it_no_longer_names(
+    lab: Any, scratch_rule: Any, catalog: Any
+) -> None:
+    listed = read_inventory(
+        lambda service: scratch_rule,
+        stack="s",
+        log_groups=[],
+        trails=False,
+        event_rule_prefix=SCRATCH_PREFIX,
+    ).event_rules
+    name = f"{SCRATCH_PREFIX}security-group-changes"
+    check = RuleCheck(scratch_rule, listed, {"security-group-changes": name})
+    by_call = {
+        s.record["eventName"]: check.judge("security-group-changes", s.record)
+        for s in catalog["security-group-changes"].samples.match
+    }
+    assert by_call["CreateSecurityGroup"].matched is False
+    assert by_call["CreateSecurityGroup"].note == f"rule {name}'s pattern does not match the record"
+    others = [v for call, v in by_call.items() if call != "CreateSecurityGroup"]
+    assert others and all(v.matched is True and v.rule_name == name for v in others)
+    # The lab's own rule is untouched: still Terraform's pattern.
+    primary = lab.target("primary")
+    [rule] = [
+        r for r in lab.deployment().event_rules_for(primary) if r.id == "security-group-changes"
+    ]
+    deployed = lab.client("events", primary.region).describe_rule(Name=rule.rule_name)
+    assert json.loads(deployed["EventPattern"]) == rule.event_pattern
 
 
 def test_a_pattern_eventbridge_refuses_fails_that_event_only(events: Any, catalog: Any) -> None:

@@ -27,7 +27,7 @@ from trailwatch.drill.records import IAM, Call, Recorder
 from trailwatch.drill.sweep import sweep
 from trailwatch.errors import DrillError
 from trailwatch.inventory.aws import read_inventory
-from trailwatch.inventory.model import Inventory, MetricFilter, Trail
+from trailwatch.inventory.model import EventRule, Inventory, MetricFilter, Trail
 from trailwatch.spec import naming
 from trailwatch.spec.alarms import Alarm
 from trailwatch.spec.catalog import EventDefinition
@@ -244,12 +244,28 @@ def drill_target(deployment: Deployment, target: Target, clients: AwsClients) ->
             recorder.calls,
             deployed.filters,
             ran,
-            rules=RuleCheck(clients("events"), deployed.event_rules),
+            rules=rule_check(deployment, target, clients("events"), deployed.event_rules),
         ),
         not_drillable=not_drillable(deployment, unavailable, target),
         leftovers_removed=leftovers,
         records=tuple(c.record for c in recorder.calls),
     )
+
+
+def rule_check(
+    deployment: Deployment, target: Target, events: Any, listed: Iterable[EventRule]
+) -> RuleCheck:
+    """The EventBridge check of a target: what ListRules found against what the model deploys
+    there, and where the model puts the rules of the target's events hosted by another."""
+    expected = {r.id: r.rule_name for r in deployment.event_rules_for(target)}
+    elsewhere = {
+        r.id: f"target {host.name} ({host.region}): {r.rule_name}"
+        for host in deployment.targets
+        if host.name != target.name
+        for r in deployment.event_rules_for(host)
+        if target.name in r.requested_by and r.id not in expected
+    }
+    return RuleCheck(events, listed, expected, elsewhere)
 
 
 def read_deployed(deployment: Deployment, target: Target, clients: AwsClients) -> Inventory:
