@@ -564,3 +564,22 @@ def test_rule_warning_on_an_event_without_controls_says_none_is_involved(tmp_pat
         '(no compliance control names them); `trailwatch coverage` shows "exclusion added: '
         'scheduler"',
     )
+
+
+# errorCode is left out: the authorization-failures pattern itself needs it.
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [(k, p[0]) for k, p in SELECTORS.items() if len(p) == 1 and k != "error_code"],
+)
+def test_a_record_lacking_the_rules_field_stays_counted(
+    tmp_path: Path, key: str, name: str
+) -> None:
+    plain = deployment_with(tmp_path / "plain", [])
+    ec2 = ec2_rule(plain)["removes"][0]["record"]
+    rule = ec2_rule(plain, match={key: ec2[name]}, removes=[{"note": "it", "record": ec2}])
+    alarm = deployment_with(tmp_path / "ruled", [rule]).alarm("authorization-failures")
+    deployed = compile_pattern(alarm.pattern)
+    assert deployed.matches(ec2) is False
+    lacking = {k: v for k, v in ec2.items() if k != name}
+    assert deployed.matches(lacking), (key, alarm.pattern)
+    assert deployed.matches({**ec2, name: None}), (key, alarm.pattern)
