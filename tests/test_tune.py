@@ -501,3 +501,25 @@ def test_the_span_is_read_as_times_when_records_mix_formats(
     result = tune([tmp_path / "mixed.jsonl"], load_deployment(path)).to_json()
     event = result["events"]["authorization-failures"]
     assert event["current"] == {"matches": 1, "alarm_periods": 25}
+
+
+def test_a_record_a_shorthand_drops_is_not_the_rules(
+    tmp_path: Path, records: list[Record], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A Config service-linked role's denial: service_linked_role_denials drops it already, so
+    # a rule that describes it too removes nothing more.
+    denial = outsider(records)
+    arn = "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForConfig/AWSConfig"
+    issuer = {"type": "Role", "userName": "AWSServiceRoleForConfig"}
+    identity = {"type": "AssumedRole", "arn": arn, "sessionContext": {"sessionIssuer": issuer}}
+    service = {**denial, "userIdentity": identity}
+    config = default_config()
+    config["exclusions"]["service_linked_role_denials"] = ["AWSServiceRoleForConfig"]
+    config["exclusions"]["rules"] = [rule("config-role", {"principal_arn": arn}, service, denial)]
+    path = tmp_path / "trailwatch.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    (tmp_path / "two.jsonl").write_text(json.dumps(service) + "\n" + json.dumps(denial) + "\n")
+    result = tune([tmp_path / "two.jsonl"], load_deployment(path)).to_json()
+    event = result["events"]["authorization-failures"]
+    assert event["current"]["matches"] == event["candidate"]["matches"] == 1
+    assert event["removed_by"]["config-role"]["matches"] == 0
