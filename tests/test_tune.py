@@ -21,6 +21,7 @@ import yaml
 
 from tests.helpers import default_config, missing_tool
 from trailwatch.cli import main
+from trailwatch.replay.replayer import replay
 from trailwatch.spec.model import load_deployment
 from trailwatch.spec.overrides import ExclusionRule
 from trailwatch.tooling.emulator import Emulator, moto_available
@@ -498,9 +499,15 @@ def test_the_span_is_read_as_times_when_records_mix_formats(
         json.dumps({**allowed, "eventTime": "2024-12-16 11:00:00.000000000"}),
     ]
     (tmp_path / "mixed.jsonl").write_text("\n".join(lines) + "\n")
-    result = tune([tmp_path / "mixed.jsonl"], load_deployment(path)).to_json()
+    deployment = load_deployment(path)
+    result = tune([tmp_path / "mixed.jsonl"], deployment).to_json()
     event = result["events"]["authorization-failures"]
     assert event["current"] == {"matches": 1, "alarm_periods": 25}
+    # replay reads the span the same way, in one process or several.
+    for jobs in (1, 2):
+        replayed = replay([tmp_path / "mixed.jsonl"], deployment, jobs=jobs)
+        (outcome,) = [o for o in replayed.events if o.event_id == "authorization-failures"]
+        assert (outcome.matches, len(outcome.alarms)) == (1, 25), jobs
 
 
 def test_a_record_a_shorthand_drops_is_not_the_rules(
