@@ -312,6 +312,19 @@ def ec2_rule(deployment: Deployment, **changes: Any) -> dict[str, Any]:
     return rule
 
 
+def other_denial(deployment: Deployment) -> Record:
+    """A catalog denial that is not SampleRole's (the plan-role rule keeps it)."""
+    base = compile_pattern(deployment.alarm("authorization-failures").pattern)
+    return first(
+        catalog_records(deployment),
+        lambda r: (
+            base.matches(r)
+            and "SampleRole" not in str(field(r, ("userIdentity", "arn")))
+            and isinstance(field(r, ("userIdentity", "arn")), str)
+        ),
+    )
+
+
 def bad(tmp_path: Path, rules: Callable[[Deployment], list[dict[str, Any]]], **changes: Any) -> str:
     plain = deployment_with(tmp_path / "plain", [])
     with pytest.raises(ConfigError) as raised:
@@ -375,7 +388,22 @@ BAD_RULES: list[tuple[str, Callable[[Deployment], list[dict[str, Any]]], dict[st
         lambda d: [ec2_rule(d, keeps=ec2_rule(d)["removes"])],
         {},
         "exclusions.rules[0] (plan-role): keeps 'SampleRole denied': authorization-failures no "
-        "longer counts it",
+        "longer counts it (dropped by exclusions.rules[0] (plan-role))",
+    ),
+    (
+        "another rule drops its keeps record",
+        lambda d: [
+            ec2_rule(d, keeps=[{"note": "someone else", "record": other_denial(d)}]),
+            ec2_rule(
+                d,
+                id="new-rule",
+                match={"principal_arn": other_denial(d)["userIdentity"]["arn"]},
+                removes=[{"note": "it", "record": other_denial(d)}],
+            ),
+        ],
+        {},
+        "exclusions.rules[0] (plan-role): keeps 'someone else': authorization-failures no "
+        "longer counts it (dropped by exclusions.rules[1] (new-rule))",
     ),
     (
         "too long when compiled",
@@ -564,3 +592,22 @@ def test_rule_warning_on_an_event_without_controls_says_none_is_involved(tmp_pat
         '(no compliance control names them); `trailwatch coverage` shows "exclusion added: '
         'scheduler"',
     )
+
+
+# errorCode is left out: the authorization-failures pattern itself needs it.
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [(k, p[0]) for k, p in SELECTORS.items() if len(p) == 1 and k != "error_code"],
+)
+def test_a_record_lacking_the_rules_field_stays_counted(
+    tmp_path: Path, key: str, name: str
+) -> None:
+    plain = deployment_with(tmp_path / "plain", [])
+    ec2 = ec2_rule(plain)["removes"][0]["record"]
+    rule = ec2_rule(plain, match={key: ec2[name]}, removes=[{"note": "it", "record": ec2}])
+    alarm = deployment_with(tmp_path / "ruled", [rule]).alarm("authorization-failures")
+    deployed = compile_pattern(alarm.pattern)
+    assert deployed.matches(ec2) is False
+    lacking = {k: v for k, v in ec2.items() if k != name}
+    assert deployed.matches(lacking), (key, alarm.pattern)
+    assert deployed.matches({**ec2, name: None}), (key, alarm.pattern)

@@ -21,6 +21,7 @@ import yaml
 
 from tests.helpers import default_config, missing_tool
 from trailwatch.cli import main
+from trailwatch.replay.replayer import replay
 from trailwatch.spec.model import load_deployment
 from trailwatch.spec.overrides import ExclusionRule
 from trailwatch.tooling.emulator import Emulator, moto_available
@@ -281,12 +282,17 @@ def test_suggestions_are_rules_that_parse_and_remove_what_they_say(
     assert parsed.removes[0].record["userIdentity"]["arn"].startswith(top.value[:-1])
     # The assumed role, any session: the stratus role behind 30 denials.
     assert top.value == STRATUS + "ec2-get-password-data-role/*" and top.count == 30
-    behind = matching(
-        records, denied, lambda r: str(r["userIdentity"].get("arn")).startswith(top.value[:-1])
-    )
-    pasted["removes"] = [{"note": "behind the alarm", "record": behind[0]}]
-    pasted["keeps"] = [{"note": "someone else's denial", "record": outsider(records)}]
-    candidate = load_deployment(write_config(tmp_path, [pasted], "candidate.yaml"))
+    # The snippet's text pasted as it is under exclusions.rules, its own removes: and all.
+    config = default_config()
+    config["exclusions"].pop("rules", None)
+    text = yaml.safe_dump(config, sort_keys=False)
+    assert "\nexclusions:\n" in text
+    snippet = "".join(f"    {line}\n" for line in top.snippet().splitlines())
+    text = text.replace("\nexclusions:\n", "\nexclusions:\n  rules:\n" + snippet, 1)
+    (tmp_path / "candidate.yaml").write_text(text)
+    candidate = load_deployment(tmp_path / "candidate.yaml")
+    (rule,) = candidate.config.exclusions.rules
+    assert rule.id == top.rule_id and rule.removes[0].record == top.evidence
     again = tune([shared_samples_dir], current, candidate, noisy=10)
     (event,) = [e for e in again.events if e.event_id == "authorization-failures"]
     assert event.candidate.matches == event.current.matches - top.count
@@ -335,6 +341,51 @@ def test_input_errors_are_one_line_and_exit_2(
         main(["tune", "--config", config, "--from-metrics", "--since", "yesterday"])
     assert exit_.value.code == 2
     assert "'yesterday' is not a time" in capsys.readouterr().err
+
+
+def test_each_mode_refuses_the_other_modes_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(write_config(tmp_path, []))
+    metrics = ["tune", "--config", config, "--from-metrics"]
+    assert main([*metrics, "--noisy", "3", "--candidate", config, str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        "trailwatch: tune --from-metrics: PATH, --candidate, --noisy only apply when replaying "
+        "records; leave them out\n"
+    )
+    assert main([*metrics, str(tmp_path)]) == 2
+    assert "tune --from-metrics: PATH only apply" in capsys.readouterr().err
+    records = ["tune", "--config", config, str(tmp_path)]
+    assert main([*records, "--since", "3h", "--event", "vpc-changes"]) == 2
+    assert capsys.readouterr().err == (
+        "trailwatch: tune: --since, --event only apply with --from-metrics\n"
+    )
+
+
+def test_an_expired_rule_is_a_warning_of_tune(
+    tmp_path: Path,
+    records: list[Record],
+    shared_samples_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stale = rule(
+        "lab",
+        {"principal_arn": STRATUS + "*"},
+        matching(records, denied, by_stratus)[0],
+        outsider(records),
+    )
+    stale["expires"] = "2024-01-31"
+    path = write_config(tmp_path, [stale])
+    assert (
+        main(["tune", "--json", "--noisy", "1000", "--config", str(path), str(shared_samples_dir)])
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert err == (
+        f"warning: {path}: exclusions.rules[0] (lab): expired on 2024-01-31 (expires); synth "
+        "refuses an expired exclusion: look at the alarm's noise again, then renew expires or "
+        "remove the rule\n"
+    )
 
 
 def test_the_progress_display_changes_nothing_but_stderr(
@@ -428,3 +479,54 @@ def test_from_metrics_reads_the_datapoints_and_simulates_the_alarm(
     # Nothing in the window: nothing would have alarmed.
     assert main([*args[:-2], "--since", "30d", "--until", "20d"]) == 0
     assert "authorization-failures" in capsys.readouterr().out
+
+
+def test_the_span_is_read_as_times_when_records_mix_formats(
+    tmp_path: Path, records: list[Record]
+) -> None:
+    # A space sorts before a T: read as text, 11:00 (space) would be the first record and
+    # 10:00 (T) the last. As times the records span 09:00 to 11:00, and with missing data
+    # breaching every period in it is in ALARM: 25 five-minute periods.
+    config = default_config()
+    config["overrides"] = {"authorization-failures": {"treat_missing_data": "breaching"}}
+    path = tmp_path / "trailwatch.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    denial = outsider(records)
+    allowed = {k: v for k, v in denial.items() if k not in ("errorCode", "errorMessage")}
+    lines = [
+        json.dumps({**allowed, "eventTime": "2024-12-16T09:00:00Z"}),
+        json.dumps({**denial, "eventTime": "2024-12-16T10:00:00Z"}),
+        json.dumps({**allowed, "eventTime": "2024-12-16 11:00:00.000000000"}),
+    ]
+    (tmp_path / "mixed.jsonl").write_text("\n".join(lines) + "\n")
+    deployment = load_deployment(path)
+    result = tune([tmp_path / "mixed.jsonl"], deployment).to_json()
+    event = result["events"]["authorization-failures"]
+    assert event["current"] == {"matches": 1, "alarm_periods": 25}
+    # replay reads the span the same way, in one process or several.
+    for jobs in (1, 2):
+        replayed = replay([tmp_path / "mixed.jsonl"], deployment, jobs=jobs)
+        (outcome,) = [o for o in replayed.events if o.event_id == "authorization-failures"]
+        assert (outcome.matches, len(outcome.alarms)) == (1, 25), jobs
+
+
+def test_a_record_a_shorthand_drops_is_not_the_rules(
+    tmp_path: Path, records: list[Record], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A Config service-linked role's denial: service_linked_role_denials drops it already, so
+    # a rule that describes it too removes nothing more.
+    denial = outsider(records)
+    arn = "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForConfig/AWSConfig"
+    issuer = {"type": "Role", "userName": "AWSServiceRoleForConfig"}
+    identity = {"type": "AssumedRole", "arn": arn, "sessionContext": {"sessionIssuer": issuer}}
+    service = {**denial, "userIdentity": identity}
+    config = default_config()
+    config["exclusions"]["service_linked_role_denials"] = ["AWSServiceRoleForConfig"]
+    config["exclusions"]["rules"] = [rule("config-role", {"principal_arn": arn}, service, denial)]
+    path = tmp_path / "trailwatch.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    (tmp_path / "two.jsonl").write_text(json.dumps(service) + "\n" + json.dumps(denial) + "\n")
+    result = tune([tmp_path / "two.jsonl"], load_deployment(path)).to_json()
+    event = result["events"]["authorization-failures"]
+    assert event["current"]["matches"] == event["candidate"]["matches"] == 1
+    assert event["removed_by"]["config-role"]["matches"] == 0

@@ -37,6 +37,15 @@ if TYPE_CHECKING:
 # Inputs smaller than this are read in about a second: no progress bar.
 PROGRESS_MIN_BYTES = 32 * 2**20
 _AGO = {"m": 60, "h": 3600, "d": 86400}
+DEFAULT_NOISY = 10
+# The options each mode reads: given to the other one, they would be ignored, so they are refused.
+_RECORDS_ONLY = {"paths": "PATH", "candidate": "--candidate", "noisy": "--noisy"}
+_METRICS_ONLY = {
+    "since": "--since",
+    "until": "--until",
+    "event": "--event",
+    "endpoint_url": "--endpoint-url",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,9 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--noisy",
         type=_count,
-        default=10,
         metavar="N",
-        help="suggest rules for alarms in ALARM more than N periods (default: 10)",
+        help=f"suggest rules for alarms in ALARM more than N periods (default: {DEFAULT_NOISY})",
     )
     parser.add_argument(
         "paths",
@@ -109,9 +117,13 @@ def parse_moment(text: str, now: float | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     from trailwatch.spec.model import load_deployment
 
+    _refuse_other_mode(args)
     deployment = load_deployment(args.config)
+    _warn_expired(deployment)
     if args.from_metrics:
         return _run_metrics(args, deployment)
+    if args.noisy is None:
+        args.noisy = DEFAULT_NOISY
     if not args.paths:
         from trailwatch.errors import InputError
 
@@ -133,6 +145,35 @@ def run(args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
+def _refuse_other_mode(args: argparse.Namespace) -> None:
+    """One line naming the options the chosen mode does not read."""
+    from trailwatch.errors import InputError
+
+    other = _RECORDS_ONLY if args.from_metrics else _METRICS_ONLY
+    given = [flag for name, flag in other.items() if getattr(args, name) not in (None, [])]
+    if not given:
+        return
+    if args.from_metrics:
+        raise InputError(
+            f"tune --from-metrics: {', '.join(given)} only apply when replaying records; "
+            "leave them out"
+        )
+    raise InputError(f"tune: {', '.join(given)} only apply with --from-metrics")
+
+
+def _warn_expired(deployment: Deployment) -> None:
+    """What validate warns of an expired rule, said here too: tune is where the noise is read."""
+    from trailwatch.cli.console import console as make_console
+    from trailwatch.spec.rule_checks import expired, expiry_problem
+
+    for index, rule in expired(deployment.config.exclusions.rules, deployment.today):
+        make_console(stderr=True).print(
+            f"[yellow]warning:[/yellow] {deployment.config_path}: {expiry_problem(index, rule)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def _tune(args: argparse.Namespace, deployment: Deployment) -> TuneResult:
     from trailwatch.cli.console import console as make_console
     from trailwatch.errors import InputError
@@ -141,6 +182,8 @@ def _tune(args: argparse.Namespace, deployment: Deployment) -> TuneResult:
     from trailwatch.tune import tune
 
     candidate = load_deployment(args.candidate) if args.candidate else None
+    if candidate is not None:
+        _warn_expired(candidate)
     paths = check_paths(args.paths)
     if args.target and len(args.target) > 1:
         raise InputError("--target: tune replays records for one target's alarms at a time")

@@ -84,8 +84,9 @@ class ReplayPart:
     records: int
     counts: dict[str, dict[int, int]]
     untimed: dict[str, int]
-    first: str | None
-    last: str | None
+    # The first and last record time of the input, epoch seconds.
+    first: int | None
+    last: int | None
 
 
 class Replayer:
@@ -108,8 +109,8 @@ class Replayer:
         self._simulations = {alarm.id: AlarmSimulation(alarm.settings) for alarm in self.alarms}
         # Only `treat_missing_data: breaching` needs the input's time span; skip the work otherwise.
         self._track_span = any(a.settings.treat_missing_data == "breaching" for a in self.alarms)
-        self._first: str | None = None
-        self._last: str | None = None
+        self._first: int | None = None
+        self._last: int | None = None
 
     def feed(self, records: Iterable[Record], stats: ReadStats | None = None) -> None:
         """Evaluate every record; the hot loop of a replay.
@@ -128,7 +129,7 @@ class Replayer:
                 continue
             count += 1
             if track_span:
-                self._widen_span(record.get("eventTime"))
+                self._widen_span(parse_event_time(record.get("eventTime")))
             if hits:
                 epoch = parse_event_time(record.get("eventTime"))
                 if epoch is None:
@@ -148,13 +149,14 @@ class Replayer:
                 stats.incomplete -= 1  # the reader counted it; skipped, it is no record
         stats.skip(where, "nested too deeply to evaluate")
 
-    def _widen_span(self, event_time: Any) -> None:
-        # CloudTrail writes every eventTime in one ISO format, so text order is time order.
-        if isinstance(event_time, str):
-            if self._first is None or event_time < self._first:
-                self._first = event_time
-            if self._last is None or event_time > self._last:
-                self._last = event_time
+    def _widen_span(self, epoch: int | None) -> None:
+        # Compared as times, not text: records mix `2024-12-16 18:41:07.000000000` and
+        # `2024-12-16T18:41:07Z`, and a space sorts before a T.
+        if epoch is not None:
+            if self._first is None or epoch < self._first:
+                self._first = epoch
+            if self._last is None or epoch > self._last:
+                self._last = epoch
 
     def part(self) -> ReplayPart:
         """What this replayer counted so far, for `add_part` in another process."""
@@ -178,7 +180,7 @@ class Replayer:
 
     def outcomes(self) -> tuple[EventOutcome, ...]:
         """Matches and alarm periods per event, in the alarms' order."""
-        first, last = parse_event_time(self._first), parse_event_time(self._last)
+        first, last = self._first, self._last
         span = (first, last) if first is not None and last is not None else None
         return tuple(
             EventOutcome(

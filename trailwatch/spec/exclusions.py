@@ -36,24 +36,22 @@ class MatchField:
     """The CloudTrail field behind a rule's `match` key."""
 
     selector: str
-    # CloudTrail writes the field in every record: `!=` alone keeps the records it must keep.
-    always_present: bool
     description: str
 
 
 # A rule's `match` keys (the README shows this table).
 MATCH_FIELDS: dict[MatchKey, MatchField] = {
-    "principal_arn": MatchField("$.userIdentity.arn", False, "the caller's ARN"),
+    "principal_arn": MatchField("$.userIdentity.arn", "the caller's ARN"),
     "principal_type": MatchField(
-        "$.userIdentity.type", False, "IAMUser, AssumedRole, Root, AWSService, ..."
+        "$.userIdentity.type", "IAMUser, AssumedRole, Root, AWSService, ..."
     ),
-    "account_id": MatchField("$.recipientAccountId", False, "the account the call was made in"),
-    "event_source": MatchField("$.eventSource", True, "the service, such as s3.amazonaws.com"),
-    "event_name": MatchField("$.eventName", True, "the API call, such as GetBucketPolicy"),
-    "error_code": MatchField("$.errorCode", False, "AccessDenied, Client.UnauthorizedOperation"),
-    "source_ip": MatchField("$.sourceIPAddress", False, "an address or a service's host name"),
-    "user_agent": MatchField("$.userAgent", False, "the caller's user agent"),
-    "region": MatchField("$.awsRegion", True, "the region of the call"),
+    "account_id": MatchField("$.recipientAccountId", "the account the call was made in"),
+    "event_source": MatchField("$.eventSource", "the service, such as s3.amazonaws.com"),
+    "event_name": MatchField("$.eventName", "the API call, such as GetBucketPolicy"),
+    "error_code": MatchField("$.errorCode", "AccessDenied, Client.UnauthorizedOperation"),
+    "source_ip": MatchField("$.sourceIPAddress", "an address or a service's host name"),
+    "user_agent": MatchField("$.userAgent", "the caller's user agent"),
+    "region": MatchField("$.awsRegion", "the region of the call"),
 }
 
 
@@ -77,11 +75,9 @@ def match_clause(match: Mapping[MatchKey, str]) -> str:
         # A missing field, or one that is JSON null, matches neither `=` nor `!=`: without the
         # NOT EXISTS and IS NULL tests a record that lacks the field would be dropped, though
         # the rule does not describe it.
-        tests.append(
-            differs
-            if field.always_present
-            else f"(({field.selector} NOT EXISTS) || ({field.selector} IS NULL) || {differs})"
-        )
+        # eventName, eventSource and awsRegion get the same form: a record lacking them (or
+        # holding null) must stay counted, since the rule does not describe it.
+        tests.append(f"(({field.selector} NOT EXISTS) || ({field.selector} IS NULL) || {differs})")
     return tests[0] if len(tests) == 1 else "(" + " || ".join(tests) + ")"
 
 

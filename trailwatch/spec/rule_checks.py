@@ -11,7 +11,8 @@ line naming `exclusions.rules[i]`, the rule's id and the sample's note.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from trailwatch.errors import ConfigError
 from trailwatch.spec.catalog import MAX_PATTERN_LENGTH, Catalog
@@ -111,7 +112,8 @@ def _prove_rule(config: Config, catalog: Catalog, index: int, rule: ExclusionRul
         if not counted:
             wrong.append(f"keeps {sample.note!r}: none of {', '.join(rule.events)} counts it")
         elif dropped:
-            wrong.append(f"keeps {sample.note!r}: {', '.join(dropped)} no longer counts it")
+            by = _droppers(config, dropped, sample.record)
+            wrong.append(f"keeps {sample.note!r}: {', '.join(dropped)} no longer counts it{by}")
     if wrong:
         raise ConfigError(f"{where(index, rule)}: " + "; ".join(wrong))
 
@@ -129,3 +131,19 @@ def expiry_problem(index: int, rule: ExclusionRule) -> str:
         f"{where(index, rule)}: expired on {rule.expires} (expires); synth refuses an expired "
         "exclusion: look at the alarm's noise again, then renew expires or remove the rule"
     )
+
+
+def _droppers(config: Config, event_ids: Sequence[str], record: Mapping[str, Any]) -> str:
+    """The exclusions that drop a record from the events: " (dropped by exclusions.rules[i]
+    (id))", or a shorthand's field. The rule being proved may not be one: another rule can drop its
+    `keeps:` record, and the message must say which."""
+    from trailwatch.patterns import compile_pattern
+
+    index = {f"rules.{r.id}": where(i, r) for i, r in enumerate(config.exclusions.rules)}
+    found: list[str] = []
+    for event_id in event_ids:
+        for name, clause in clauses_for(event_id, config.exclusions):
+            label = index.get(name, f"exclusions.{name}")
+            if label not in found and not compile_pattern("{ " + clause + " }").matches(record):
+                found.append(label)
+    return f" (dropped by {', '.join(found)})" if found else ""

@@ -67,8 +67,7 @@ class MetricsResult:
 
 
 def is_shadow(alarm: Alarm) -> bool:
-    # `Alarm.shadow` comes with shadow alarms (overrides.<id>.shadow); read it where it exists.
-    return bool(getattr(alarm, "shadow", False))
+    return alarm.shadow
 
 
 def chosen_alarms(alarms: Sequence[Alarm], events: Sequence[str] | None) -> list[Alarm]:

@@ -38,7 +38,8 @@ def without_rules(deployment: Deployment) -> Deployment:
 class RuleCheck:
     """One rule on one event, in the config (side) that holds it, and the names of its patterns.
 
-    `base` is the event's pattern before any exclusion, `rule` the records the rule describes,
+    `base` is the event's pattern before any exclusion rule (the shorthand exclusions applied),
+    `rule` the records the rule describes,
     `without` the event's deployed pattern with only this rule left out.
     """
 
@@ -115,12 +116,14 @@ def _rule_checks(
             if (alarm.id, rule.id) in skip:
                 continue
             prefix = f"{side}/{alarm.id}/{rule.id}"
-            others = [
-                clause
-                for name, clause in clauses_for(alarm.id, exclusions)
-                if name != f"rules.{rule.id}"
-            ]
-            patterns[f"{prefix}/base"] = alarm.base_pattern
+            clauses = clauses_for(alarm.id, exclusions)
+            others = [clause for name, clause in clauses if name != f"rules.{rule.id}"]
+            # A record a shorthand exclusion already drops is not the rule's to remove: the
+            # base is the event's pattern with the shorthands, without any rule.
+            shorthands = [clause for name, clause in clauses if not name.startswith("rules.")]
+            patterns[f"{prefix}/base"] = (
+                with_clauses(alarm.base_pattern, shorthands) if shorthands else alarm.base_pattern
+            )
             patterns[f"{prefix}/rule"] = rule_pattern(rule)
             patterns[f"{prefix}/without"] = (
                 with_clauses(alarm.base_pattern, others) if others else alarm.base_pattern

@@ -14,8 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from trailwatch.spec.fields import RULE_VALUE
 from trailwatch.spec.overrides import MatchKey
 
@@ -90,15 +88,14 @@ class Suggestion:
         if self.evidence is None:
             lines.append("  # removes: give one record the rule drops (note and record)")
             return "\n".join(lines)
-        sample = [
-            {
-                "note": f"a record behind the alarm ({self.key} {self.value})",
-                "record": dict(self.evidence),
-            }
+        # The record on one line, as JSON (which YAML reads as a flow mapping): a snippet stays
+        # short enough to read, and pastes as is.
+        note = json.dumps(f"a record behind the alarm ({self.key} {self.value})")
+        lines += [
+            "  removes:",
+            f"    - note: {note}",
+            f"      record: {json.dumps(dict(self.evidence), separators=(', ', ': '))}",
         ]
-        dumped = yaml.safe_dump(sample, sort_keys=False, default_flow_style=False, width=100)
-        lines.append("  removes:")
-        lines += ["    " + line for line in dumped.splitlines()]
         return "\n".join(lines)
 
 

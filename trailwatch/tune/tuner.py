@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from trailwatch.replay.alarm_simulation import AlarmSimulation, iso_utc, parse_event_time
 from trailwatch.replay.records import ReadStats, Record
@@ -67,8 +66,8 @@ class Tuner:
         self._evidence: dict[str, dict[str, dict[str, Record]]] = {
             event_id: {key: {} for key in DIMENSIONS} for event_id in patterns.deployed["current"]
         }
-        self._first: str | None = None
-        self._last: str | None = None
+        self._first: int | None = None
+        self._last: int | None = None
 
     def feed(self, records: Iterable[Record], stats: ReadStats) -> None:
         """Evaluate every record once against every pattern; the hot loop of tune.
@@ -85,11 +84,10 @@ class Tuner:
                 stats.skip(stats.where(), "nested too deeply to evaluate")
                 continue
             self.records += 1
-            event_time = record.get("eventTime")
-            self._widen_span(event_time)
+            epoch = parse_event_time(record.get("eventTime"))
+            self._widen_span(epoch)
             if not hits:
                 continue
-            epoch = parse_event_time(event_time)
             for name in hits:
                 count = counts.get(name)
                 if count is None:
@@ -115,16 +113,17 @@ class Tuner:
                 if value not in kept and len(kept) < MAX_EVIDENCE:
                     kept[value] = record
 
-    def _widen_span(self, event_time: Any) -> None:
-        # CloudTrail writes every eventTime in one ISO format, so text order is time order.
-        if isinstance(event_time, str):
-            if self._first is None or event_time < self._first:
-                self._first = event_time
-            if self._last is None or event_time > self._last:
-                self._last = event_time
+    def _widen_span(self, epoch: int | None) -> None:
+        # Compared as times, not text: records mix `2024-12-16 18:41:07.000000000` and
+        # `2024-12-16T18:41:07Z`, and a space sorts before a T.
+        if epoch is not None:
+            if self._first is None or epoch < self._first:
+                self._first = epoch
+            if self._last is None or epoch > self._last:
+                self._last = epoch
 
     def _periods(self, name: str) -> set[int]:
-        first, last = parse_event_time(self._first), parse_event_time(self._last)
+        first, last = self._first, self._last
         span = (first, last) if first is not None and last is not None else None
         return {p.start for p in self._counts[name].simulation.alarm_periods(span)}
 
