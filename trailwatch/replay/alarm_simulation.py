@@ -42,6 +42,29 @@ def statistic_value(statistic: Statistic, count: int) -> float:
     return 1.0  # Minimum, Maximum and Average of ones
 
 
+@dataclass
+class TimeSpan:
+    """The earliest and latest record time seen, in epoch seconds: the span `alarm_periods`
+    fills with breaching periods. Compared as times, not text: records mix
+    `2024-12-16 18:41:07.000000000` and `2024-12-16T18:41:07Z`, and a space sorts before a T."""
+
+    first: int | None = None
+    last: int | None = None
+
+    def widen(self, epoch: int | None) -> None:
+        if epoch is not None:
+            if self.first is None or epoch < self.first:
+                self.first = epoch
+            if self.last is None or epoch > self.last:
+                self.last = epoch
+
+    def bounds(self) -> tuple[int, int] | None:
+        """(first, last), or None before any timed record."""
+        if self.first is None or self.last is None:
+            return None
+        return (self.first, self.last)
+
+
 def parse_event_time(value: Any) -> int | None:
     """CloudTrail's `eventTime` (`2024-01-01T00:05:00Z`) as epoch seconds; None if it is not one.
 

@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trailwatch.replay.alarm_simulation import AlarmPeriod, AlarmSimulation, parse_event_time
+from trailwatch.replay.alarm_simulation import (
+    AlarmPeriod,
+    AlarmSimulation,
+    TimeSpan,
+    parse_event_time,
+)
 from trailwatch.replay.records import (
     ProgressCallback,
     ReadLimits,
@@ -109,8 +114,7 @@ class Replayer:
         self._simulations = {alarm.id: AlarmSimulation(alarm.settings) for alarm in self.alarms}
         # Only `treat_missing_data: breaching` needs the input's time span; skip the work otherwise.
         self._track_span = any(a.settings.treat_missing_data == "breaching" for a in self.alarms)
-        self._first: int | None = None
-        self._last: int | None = None
+        self._span = TimeSpan()
 
     def feed(self, records: Iterable[Record], stats: ReadStats | None = None) -> None:
         """Evaluate every record; the hot loop of a replay.
@@ -129,7 +133,7 @@ class Replayer:
                 continue
             count += 1
             if track_span:
-                self._widen_span(parse_event_time(record.get("eventTime")))
+                self._span.widen(parse_event_time(record.get("eventTime")))
             if hits:
                 epoch = parse_event_time(record.get("eventTime"))
                 if epoch is None:
@@ -149,23 +153,14 @@ class Replayer:
                 stats.incomplete -= 1  # the reader counted it; skipped, it is no record
         stats.skip(where, "nested too deeply to evaluate")
 
-    def _widen_span(self, epoch: int | None) -> None:
-        # Compared as times, not text: records mix `2024-12-16 18:41:07.000000000` and
-        # `2024-12-16T18:41:07Z`, and a space sorts before a T.
-        if epoch is not None:
-            if self._first is None or epoch < self._first:
-                self._first = epoch
-            if self._last is None or epoch > self._last:
-                self._last = epoch
-
     def part(self) -> ReplayPart:
         """What this replayer counted so far, for `add_part` in another process."""
         return ReplayPart(
             records=self.records,
             counts={event: sim.counts for event, sim in self._simulations.items()},
             untimed=dict(self._untimed),
-            first=self._first,
-            last=self._last,
+            first=self._span.first,
+            last=self._span.last,
         )
 
     def add_part(self, part: ReplayPart) -> None:
@@ -176,12 +171,11 @@ class Replayer:
         for event, untimed in part.untimed.items():
             self._untimed[event] += untimed
         for moment in (part.first, part.last):
-            self._widen_span(moment)
+            self._span.widen(moment)
 
     def outcomes(self) -> tuple[EventOutcome, ...]:
         """Matches and alarm periods per event, in the alarms' order."""
-        first, last = self._first, self._last
-        span = (first, last) if first is not None and last is not None else None
+        span = self._span.bounds()
         return tuple(
             EventOutcome(
                 event_id=alarm.id,
@@ -220,11 +214,12 @@ def replay(
     stats = ReadStats()
     replayer = Replayer(deployment.alarms)
     records = read_records(checked, stats, progress, limits)
-    replayer.feed(records if on_records is None else _counted(records, on_records), stats)
+    replayer.feed(records if on_records is None else counted(records, on_records), stats)
     return _result(replayer, stats, time.perf_counter() - started)
 
 
-def _counted(records: Iterator[Record], on_records: Callable[[int], None]) -> Iterator[Record]:
+def counted(records: Iterator[Record], on_records: Callable[[int], None]) -> Iterator[Record]:
+    """The records, telling `on_records` how many have passed (for a progress display)."""
     # Tell the progress display every 4096 records: often enough, and cheap.
     count = 0
     for record in records:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from trailwatch.replay.records import (
     ProgressCallback,
     ReadLimits,
     ReadStats,
-    Record,
     check_paths,
     read_records,
 )
+from trailwatch.replay.replayer import counted
 from trailwatch.spec.model import Deployment
 from trailwatch.tune.result import TuneResult
 from trailwatch.tune.sides import pattern_set, without_rules
@@ -43,16 +43,5 @@ def tune(
     tuner = Tuner(pattern_set(current, candidate or without_rules(current), target))
     stats = ReadStats()
     records = read_records(checked, stats, progress, limits)
-    tuner.feed(records if on_records is None else _counted(records, on_records), stats)
+    tuner.feed(records if on_records is None else counted(records, on_records), stats)
     return tuner.result(stats, noisy)
-
-
-def _counted(records: Iterator[Record], on_records: Callable[[int], None]) -> Iterator[Record]:
-    # Tell the progress display every 4096 records: often enough, and cheap.
-    count = 0
-    for record in records:
-        yield record
-        count += 1
-        if not count & 0xFFF:
-            on_records(0x1000)
-    on_records(count & 0xFFF)

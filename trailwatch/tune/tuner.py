@@ -15,7 +15,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from trailwatch.replay.alarm_simulation import AlarmSimulation, iso_utc, parse_event_time
+from trailwatch.replay.alarm_simulation import (
+    AlarmSimulation,
+    TimeSpan,
+    iso_utc,
+    parse_event_time,
+)
 from trailwatch.replay.records import ReadStats, Record
 from trailwatch.tune.result import EventTune, Example, Removal, Tally, TuneResult
 from trailwatch.tune.sides import SIDES, PatternSet
@@ -66,8 +71,7 @@ class Tuner:
         self._evidence: dict[str, dict[str, dict[str, Record]]] = {
             event_id: {key: {} for key in DIMENSIONS} for event_id in patterns.deployed["current"]
         }
-        self._first: int | None = None
-        self._last: int | None = None
+        self._span = TimeSpan()
 
     def feed(self, records: Iterable[Record], stats: ReadStats) -> None:
         """Evaluate every record once against every pattern; the hot loop of tune.
@@ -85,7 +89,7 @@ class Tuner:
                 continue
             self.records += 1
             epoch = parse_event_time(record.get("eventTime"))
-            self._widen_span(epoch)
+            self._span.widen(epoch)
             if not hits:
                 continue
             for name in hits:
@@ -113,18 +117,8 @@ class Tuner:
                 if value not in kept and len(kept) < MAX_EVIDENCE:
                     kept[value] = record
 
-    def _widen_span(self, epoch: int | None) -> None:
-        # Compared as times, not text: records mix `2024-12-16 18:41:07.000000000` and
-        # `2024-12-16T18:41:07Z`, and a space sorts before a T.
-        if epoch is not None:
-            if self._first is None or epoch < self._first:
-                self._first = epoch
-            if self._last is None or epoch > self._last:
-                self._last = epoch
-
     def _periods(self, name: str) -> set[int]:
-        first, last = self._first, self._last
-        span = (first, last) if first is not None and last is not None else None
+        span = self._span.bounds()
         return {p.start for p in self._counts[name].simulation.alarm_periods(span)}
 
     def _tally(self, name: str | None) -> Tally:
